@@ -1,0 +1,37 @@
+import { Effect, Layer, Option, Stream } from "effect"
+import { ObjectStore, type StoredObject, WriteOutcome } from "./ObjectStore.js"
+
+const pageSize = 1000
+
+/** An object store in this process's memory; every build of the layer starts empty. */
+export const layerMemory: Layer.Layer<ObjectStore> = Layer.sync(ObjectStore, () => {
+  const objects = new Map<string, StoredObject>()
+  let version = 0
+  const write = (path: string, body: string) => {
+    version += 1
+    const etag = `"m${version}"`
+    objects.set(path, { body, etag })
+    return WriteOutcome.Written({ etag })
+  }
+  return ObjectStore.of({
+    get: (path) => Effect.sync(() => Option.fromNullable(objects.get(path))),
+    put: (path, body, condition) =>
+      Effect.sync(() => {
+        const current = objects.get(path)
+        switch (condition._tag) {
+          case "Always":
+            return write(path, body)
+          case "IfAbsent":
+            return current === undefined ? write(path, body) : WriteOutcome.PreconditionFailed()
+          case "IfMatch":
+            return current?.etag === condition.etag ? write(path, body) : WriteOutcome.PreconditionFailed()
+        }
+      }),
+    delete: (path) => Effect.sync(() => void objects.delete(path)),
+    list: (prefix) =>
+      Stream.suspend(() => {
+        const paths = [...objects.keys()].filter((path) => path.startsWith(prefix)).sort()
+        return Stream.fromIterable(paths.map((path) => ({ path }))).pipe(Stream.rechunk(pageSize))
+      }),
+  })
+})

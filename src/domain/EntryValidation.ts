@@ -1,0 +1,73 @@
+import { Data, Either, ParseResult, Schema } from "effect"
+import { RequestId } from "./RequestId.js"
+import { RunId } from "./RunId.js"
+import { RunIndexEntry } from "./RunIndexEntry.js"
+import type { RunIndexKey } from "./RunIndexKey.js"
+
+/** Each way a stored body can fail to be the entry its key names. */
+export const InvalidReason = Schema.Literal(
+  "NotJson",
+  "WrongShape",
+  "RunIdNotNumber",
+  "InvalidRequestId",
+  "KindMismatch",
+  "RunIdMismatch",
+  "UnrecognisedKey",
+)
+export type InvalidReason = typeof InvalidReason.Type
+
+/** A stored body that must never be taken as a mapping; `detail` says what was wrong. */
+export class InvalidEntry extends Data.TaggedClass("InvalidEntry")<{
+  readonly reason: InvalidReason
+  readonly detail: string
+}> {}
+
+const parseJson = Schema.decodeUnknownEither(Schema.parseJson())
+const decodeObject = Schema.decodeUnknownEither(
+  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+)
+const isRunId = Schema.is(RunId)
+const isRequestId = Schema.is(RequestId)
+const decodeEntry = Schema.decodeUnknownEither(RunIndexEntry)
+
+const invalid = (reason: InvalidReason, detail: string) =>
+  Either.left(new InvalidEntry({ reason, detail }))
+
+/**
+ * Decodes a stored body and checks it against the key it was stored under.
+ * Checks run from the coarsest to the finest so the reason names the first real problem.
+ */
+export const validateEntry = (key: RunIndexKey, body: string): Either.Either<RunIndexEntry, InvalidEntry> => {
+  const json = parseJson(body)
+  if (Either.isLeft(json)) return invalid("NotJson", "the body is not JSON")
+  const object = decodeObject(json.right)
+  if (Either.isLeft(object) || Array.isArray(json.right)) {
+    return invalid("WrongShape", "the body is not a JSON object")
+  }
+  const fields = object.right
+  if (fields.runId !== undefined && typeof fields.runId !== "number") {
+    return invalid("RunIdNotNumber", `runId is ${JSON.stringify(fields.runId)}, not a number`)
+  }
+  if (fields.requestId !== undefined && !isRequestId(fields.requestId)) {
+    return invalid("InvalidRequestId", `requestId ${JSON.stringify(fields.requestId)} is not a valid request id`)
+  }
+  if (fields.runId !== undefined && !isRunId(fields.runId)) {
+    return invalid("WrongShape", `runId ${fields.runId} is not a positive integer`)
+  }
+  const entry = decodeEntry(fields)
+  if (Either.isLeft(entry)) return invalid("WrongShape", describeParseError(entry.left))
+  if (entry.right.kind !== key.kind) {
+    return invalid("KindMismatch", `kind is ${entry.right.kind} but the key is under ${key.kind}`)
+  }
+  if (entry.right.runId !== key.runId) {
+    return invalid("RunIdMismatch", `runId is ${entry.right.runId} but the key names ${key.runId}`)
+  }
+  return Either.right(entry.right)
+}
+
+/** The first problem Schema found, as `field: message`. */
+export const describeParseError = (error: ParseResult.ParseError): string => {
+  const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  if (first === undefined) return error.message
+  return first.path.length === 0 ? first.message : `${first.path.join(".")}: ${first.message}`
+}

@@ -1,0 +1,15 @@
+import { Schema } from "effect"
+
+/**
+ * An instant written as `Date.prototype.toISOString` writes it (`2025-01-15T10:00:00.000Z`).
+ * Kept as the string itself so that stored entries re-encode byte for byte.
+ */
+export const Timestamp = Schema.String.pipe(
+  Schema.pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/, {
+    message: () => "must be an ISO-8601 UTC time such as 2025-01-15T10:00:00.000Z",
+  }),
+  Schema.filter((text) => !Number.isNaN(Date.parse(text)) || "must be a real date and time"),
+).annotations({ identifier: "Timestamp" })
+export type Timestamp = typeof Timestamp.Type
+
+export const timestampFromMillis = (millis: number): Timestamp => new Date(millis).toISOString()

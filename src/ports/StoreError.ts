@@ -1,0 +1,30 @@
+import { Schema } from "effect"
+
+/** Why a store call failed. Only `Throttled` and `Unavailable` are worth retrying. */
+export const StoreFailureReason = Schema.Literal(
+  "Throttled",
+  "Unavailable",
+  "AccessDenied",
+  "Conflict",
+  "NotConfigured",
+  "Unknown",
+)
+export type StoreFailureReason = typeof StoreFailureReason.Type
+
+/**
+ * A store could not answer. Never a "not found": a missing entry is a result, not an error,
+ * so throttling or an outage can never make a run look unclaimed.
+ */
+export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
+  reason: StoreFailureReason,
+  operation: Schema.String,
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect),
+}) {
+  override get message(): string {
+    return `store ${this.operation} failed (${this.reason}): ${this.detail}`
+  }
+}
+
+export const isTransient = (error: StoreError): boolean =>
+  error.reason === "Throttled" || error.reason === "Unavailable"

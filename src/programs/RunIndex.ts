@@ -1,0 +1,43 @@
+import { Clock, Effect } from "effect"
+import type { RequestId } from "../domain/RequestId.js"
+import type { RunId } from "../domain/RunId.js"
+import { makeEntry } from "../domain/RunIndexEntry.js"
+import type { WorkflowKind } from "../domain/WorkflowKind.js"
+import { Retention } from "../ports/Retention.js"
+import { RunIndexStore } from "../ports/RunIndexStore.js"
+
+export interface RunMapping {
+  readonly kind: WorkflowKind
+  readonly runId: RunId
+  readonly requestId: RequestId
+}
+
+const newEntry = Effect.fn("RunIndex.newEntry")(function* (mapping: RunMapping) {
+  const nowMillis = yield* Clock.currentTimeMillis
+  const retention = yield* Retention
+  return makeEntry({ ...mapping, nowMillis, retentionDays: retention.days })
+})
+
+/** Writes the mapping, replacing any entry for the run: the seed's semantics. Prefer `claimRun`. */
+export const putRunIndex = Effect.fn("RunIndex.putRunIndex")(function* (mapping: RunMapping) {
+  const store = yield* RunIndexStore
+  const entry = yield* newEntry(mapping)
+  yield* store.put(entry)
+  return entry
+})
+
+/** Assigns the run to the request unless another request already holds it. */
+export const claimRun = Effect.fn("RunIndex.claimRun")(function* (mapping: RunMapping) {
+  const store = yield* RunIndexStore
+  const entry = yield* newEntry(mapping)
+  return yield* store.claim(entry)
+})
+
+/** The entry for a run: found, missing, or invalid with its reason. */
+export const getRequestIdByRunId = Effect.fn("RunIndex.getRequestIdByRunId")(function* (
+  kind: WorkflowKind,
+  runId: RunId,
+) {
+  const store = yield* RunIndexStore
+  return yield* store.get({ kind, runId })
+})
