@@ -80,7 +80,10 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
             Listed.Invalid({
               path,
               key: undefined,
-              invalid: new InvalidEntry({ reason: "UnrecognisedKey", detail: `${path} is not a run index key` }),
+              invalid: new InvalidEntry({
+                reason: "UnrecognisedKey",
+                detail: `${path} is not a run index key`,
+              }),
             }),
           )
         }
@@ -101,9 +104,10 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
       claim,
       delete: remove,
       list: (options) =>
-        objects
-          .list(options?.kind === undefined ? runIndexPrefix : kindPrefix(options.kind))
-          .pipe(Stream.mapEffect(({ path }) => readListed(path), { concurrency: listConcurrency }), Stream.filterMap((listed) => listed)),
+        objects.list(options?.kind === undefined ? runIndexPrefix : kindPrefix(options.kind)).pipe(
+          Stream.mapEffect(({ path }) => readListed(path), { concurrency: listConcurrency }),
+          Stream.filterMap((listed) => listed),
+        ),
     })
   }),
 )

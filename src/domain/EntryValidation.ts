@@ -23,15 +23,12 @@ export class InvalidEntry extends Data.TaggedClass("InvalidEntry")<{
 }> {}
 
 const parseJson = Schema.decodeUnknownEither(Schema.parseJson())
-const decodeObject = Schema.decodeUnknownEither(
-  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
-)
+const decodeObject = Schema.decodeUnknownEither(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 const isRunId = Schema.is(RunId)
 const isRequestId = Schema.is(RequestId)
 const decodeEntry = Schema.decodeUnknownEither(RunIndexEntry)
 
-const invalid = (reason: InvalidReason, detail: string) =>
-  Either.left(new InvalidEntry({ reason, detail }))
+const invalid = (reason: InvalidReason, detail: string) => Either.left(new InvalidEntry({ reason, detail }))
 
 /**
  * Decodes a stored body and checks it against the key it was stored under.
@@ -49,7 +46,10 @@ export const validateEntry = (key: RunIndexKey, body: string): Either.Either<Run
     return invalid("RunIdNotNumber", `runId is ${JSON.stringify(fields.runId)}, not a number`)
   }
   if (fields.requestId !== undefined && !isRequestId(fields.requestId)) {
-    return invalid("InvalidRequestId", `requestId ${JSON.stringify(fields.requestId)} is not a valid request id`)
+    return invalid(
+      "InvalidRequestId",
+      `requestId ${JSON.stringify(fields.requestId)} is not a valid request id`,
+    )
   }
   if (fields.runId !== undefined && !isRunId(fields.runId)) {
     return invalid("WrongShape", `runId ${fields.runId} is not a positive integer`)

@@ -1,6 +1,6 @@
 import { Schema } from "effect"
-import { type RetentionDays, expiryMillis } from "./Retention.js"
 import { RequestId } from "./RequestId.js"
+import { expiryMillis, type RetentionDays } from "./Retention.js"
 import { RunId } from "./RunId.js"
 import { Timestamp, timestampFromMillis } from "./Timestamp.js"
 import { WorkflowKind } from "./WorkflowKind.js"

@@ -36,7 +36,11 @@ export class ObjectStore extends Context.Tag("run-index/ObjectStore")<
     /** Reads an object; `None` when there is none. */
     readonly get: (path: string) => Effect.Effect<Option.Option<StoredObject>, StoreError>
     /** Writes a whole object under a condition; atomic: readers see the old body or the new one. */
-    readonly put: (path: string, body: string, condition: WriteCondition) => Effect.Effect<WriteOutcome, StoreError>
+    readonly put: (
+      path: string,
+      body: string,
+      condition: WriteCondition,
+    ) => Effect.Effect<WriteOutcome, StoreError>
     /** Removes an object; removing a missing one succeeds. */
     readonly delete: (path: string) => Effect.Effect<void, StoreError>
     /** Paths under a prefix in lexicographic order, fetched a page at a time. */
