@@ -1,13 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, type Layer, Option, Stream } from "effect"
 import { ObjectStore, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
+import type { InvalidReason } from "../../src/domain/EntryValidation.js"
 import { keyPath } from "../../src/domain/RunIndexKey.js"
-import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
+import { type Lookup, RunIndexStore } from "../../src/ports/RunIndexStore.js"
 import { entry, runId, seedBody } from "../support/fixtures.js"
 
 /** Writes raw bytes where an entry would live, as an older writer or a hand edit might have. */
 const plant = (path: string, body: string) =>
   Effect.flatMap(ObjectStore, (objects) => objects.put(path, body, WriteCondition.Always()))
+
+const ownerOf = (lookup: Lookup): string => (lookup._tag === "Found" ? lookup.entry.requestId : lookup._tag)
 
 const rawBody = (path: string) =>
   Effect.flatMap(ObjectStore, (objects) => objects.get(path)).pipe(
@@ -69,7 +72,7 @@ export const runIndexStoreContract = (
           yield* store.put(entry("destroy", 7, "req_a"))
           yield* store.put(entry("destroy", 7, "req_b"))
           const found = yield* store.get({ kind: "destroy", runId: runId(7) })
-          assert.strictEqual(found._tag === "Found" && found.entry.requestId, "req_b")
+          assert.strictEqual(ownerOf(found), "req_b")
         }),
       ),
     )
@@ -81,7 +84,7 @@ export const runIndexStoreContract = (
           const claimed = yield* store.claim(entry("plan", 42, "req_a"))
           assert.strictEqual(claimed._tag, "Claimed")
           const found = yield* store.get({ kind: "plan", runId: runId(42) })
-          assert.strictEqual(found._tag === "Found" && found.entry.requestId, "req_a")
+          assert.strictEqual(ownerOf(found), "req_a")
         }),
       ),
     )
@@ -149,7 +152,7 @@ export const runIndexStoreContract = (
       ),
     )
 
-    const invalidBodies: ReadonlyArray<readonly [string, string]> = [
+    const invalidBodies: ReadonlyArray<readonly [InvalidReason, string]> = [
       ["NotJson", "{not json"],
       ["WrongShape", "[1,2,3]"],
       ["WrongShape", '{"kind":"apply","runId":8,"requestId":"req_a"}'],
