@@ -1,0 +1,31 @@
+import { Config, Option, Schema } from "effect"
+import { defaultRetentionDays, RetentionDays } from "../domain/Retention.js"
+
+/** Every environment variable the service and CLI read, in one place (the README's table). */
+
+/** The bucket that holds request documents and the index; when unset, the directory store is used. */
+export const bucket = Config.option(Config.nonEmptyString("TFPILOT_REQUESTS_BUCKET"))
+
+/** The directory store's root, also where generated secrets are kept. */
+export const dataDirectory = Config.nonEmptyString("RUN_INDEX_DATA_DIR").pipe(
+  Config.withDefault(".run-index"),
+)
+
+export const retentionDays = Schema.Config(
+  "RUN_INDEX_RETENTION_DAYS",
+  Schema.compose(Schema.NumberFromString, RetentionDays),
+).pipe(Config.withDefault(defaultRetentionDays))
+
+export const awsRegion = Config.option(Config.nonEmptyString("AWS_REGION"))
+
+/** The SDK reads this itself too; we read it to switch on path-style addressing for S3-compatible servers. */
+export const s3Endpoint = Config.option(Config.nonEmptyString("AWS_ENDPOINT_URL_S3"))
+
+export const host = Config.nonEmptyString("HOST").pipe(Config.withDefault("127.0.0.1"))
+export const port = Config.port("PORT").pipe(Config.withDefault(8787))
+
+/** Bearer token for `/v1`; when unset, one is generated into the data directory. */
+export const apiToken = Config.option(Config.redacted("RUN_INDEX_API_TOKEN"))
+
+export const describeStore = (bucketName: Option.Option<string>, directory: string): string =>
+  Option.match(bucketName, { onNone: () => `directory ${directory}`, onSome: (name) => `s3://${name}` })

@@ -1,0 +1,51 @@
+import { NodeContext } from "@effect/platform-node"
+import { type ConfigError, Effect, Layer, Option } from "effect"
+import { Retention } from "../ports/Retention.js"
+import type { RunIndexStore } from "../ports/RunIndexStore.js"
+import * as ObjectRunIndexStore from "./ObjectRunIndexStore.js"
+import * as DirectoryObjectStore from "./objects/DirectoryObjectStore.js"
+import type { ObjectStore } from "./objects/ObjectStore.js"
+import * as S3Client from "./objects/S3Client.js"
+import * as S3ObjectStore from "./objects/S3ObjectStore.js"
+import * as Settings from "./Settings.js"
+
+export interface StoreChoice {
+  readonly bucket: Option.Option<string>
+  readonly dataDirectory: string
+  readonly region: Option.Option<string>
+  readonly endpoint: Option.Option<string>
+}
+
+/** The object store a deployment asked for: S3 when a bucket is named, else the directory. */
+export const objectStoreLayer = (choice: StoreChoice): Layer.Layer<ObjectStore, ConfigError.ConfigError> =>
+  Option.match(choice.bucket, {
+    onNone: () => DirectoryObjectStore.layer(choice.dataDirectory).pipe(Layer.provide(NodeContext.layer)),
+    onSome: (bucket) =>
+      S3ObjectStore.layer({ bucket }).pipe(
+        Layer.provide(
+          S3Client.layer({
+            ...Option.match(choice.region, { onNone: () => ({}), onSome: (region) => ({ region }) }),
+            ...Option.match(choice.endpoint, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint }) }),
+          }),
+        ),
+      ),
+  })
+
+export const storeChoice = Effect.all({
+  bucket: Settings.bucket,
+  dataDirectory: Settings.dataDirectory,
+  region: Settings.awsRegion,
+  endpoint: Settings.s3Endpoint,
+})
+
+/** The run index, its object store and the retention, all from the environment. */
+export const fromEnvironment = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const choice = yield* storeChoice
+    const days = yield* Settings.retentionDays
+    return ObjectRunIndexStore.layer.pipe(
+      Layer.provideMerge(objectStoreLayer(choice)),
+      Layer.merge(Layer.succeed(Retention, { days })),
+    )
+  }),
+) satisfies Layer.Layer<RunIndexStore | ObjectStore | Retention, unknown>

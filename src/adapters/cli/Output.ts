@@ -1,0 +1,52 @@
+import { Console, Data, Effect } from "effect"
+import { encodeEntry, type RunIndexEntry } from "../../domain/RunIndexEntry.js"
+
+/** Ends the command with this process exit code, after its output was printed. */
+export class ExitWith extends Data.TaggedError("ExitWith")<{ readonly code: number }> {}
+
+export const ExitCode = {
+  Success: 0,
+  Failure: 1,
+  Usage: 2,
+  NotFound: 3,
+  ClaimedByOther: 4,
+  InvalidEntry: 5,
+} as const
+
+export const printJson = (value: unknown) => Console.log(JSON.stringify(value))
+
+/** The entry as stored: its exact bytes, so scripts see what the bucket holds. */
+export const entryJson = (entry: RunIndexEntry) => JSON.parse(encodeEntry(entry)) as unknown
+
+export const exitWith = (code: number) => Effect.fail(new ExitWith({ code }))
+
+export const entryLine = (entry: RunIndexEntry) =>
+  [
+    entry.kind.padEnd(10),
+    String(entry.runId).padStart(12),
+    entry.requestId.padEnd(32),
+    entry.createdAt,
+    entry.expiresAt,
+  ].join("  ")
+
+export const entryHeader = [
+  "KIND".padEnd(10),
+  "RUN ID".padStart(12),
+  "REQUEST ID".padEnd(32),
+  "CREATED AT".padEnd(24),
+  "EXPIRES AT",
+].join("  ")
+
+/** Progress for long scans on an interactive stderr; silent when piped. */
+export const progressReporter = (label: string) => {
+  const interactive = process.stderr.isTTY === true
+  return {
+    onEntry: (seen: number) => {
+      if (interactive && seen % 1000 === 0)
+        process.stderr.write(`\r${label}: ${seen.toLocaleString("en")} entries`)
+    },
+    done: () => {
+      if (interactive) process.stderr.write("\r\x1b[K")
+    },
+  }
+}

@@ -1,0 +1,77 @@
+import { timingSafeEqual } from "node:crypto"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Either, Redacted, Schema } from "effect"
+import { describeParseError } from "../../domain/EntryValidation.js"
+import { RunIdFromString } from "../../domain/RunId.js"
+import { WorkflowKind } from "../../domain/WorkflowKind.js"
+import { RunIndexStore } from "../../ports/RunIndexStore.js"
+import { getRequestIdByRunId } from "../../programs/RunIndex.js"
+
+const problem = (status: number, error: string, detail: Record<string, unknown> = {}) =>
+  HttpServerResponse.unsafeJson({ error, ...detail }, { status })
+
+const sameSecret = (given: string, expected: Redacted.Redacted<string>) => {
+  const left = Buffer.from(given)
+  const right = Buffer.from(Redacted.value(expected))
+  return left.length === right.length && timingSafeEqual(left, right)
+}
+
+/** `/v1` answers only requests that carry `Authorization: Bearer <token>`. */
+const requireBearer =
+  (token: Redacted.Redacted<string>) =>
+  <E, R>(handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const header = request.headers.authorization ?? ""
+      const match = /^Bearer\s+(.+)$/i.exec(header)
+      if (match === null || !sameSecret(match[1]!.trim(), token)) {
+        return problem(401, "unauthorized", { detail: "send Authorization: Bearer <RUN_INDEX_API_TOKEN>" })
+      }
+      return yield* handler
+    })
+
+const decodeParameter = <A, I>(name: string, schema: Schema.Schema<A, I>, value: string | undefined) =>
+  Either.mapLeft(Schema.decodeUnknownEither(schema)(value), (error) => ({
+    parameter: name,
+    detail: `${name} ${JSON.stringify(value ?? "")} ${describeParseError(error)}`,
+  }))
+
+const lookupRun = Effect.gen(function* () {
+  const params = yield* HttpRouter.params
+  const kind = decodeParameter("kind", WorkflowKind, params.kind)
+  if (Either.isLeft(kind)) return problem(400, "invalid parameter", kind.left)
+  const runId = decodeParameter("runId", RunIdFromString, params.runId)
+  if (Either.isLeft(runId)) return problem(400, "invalid parameter", runId.left)
+  const found = yield* getRequestIdByRunId(kind.right, runId.right)
+  switch (found._tag) {
+    case "Found":
+      return HttpServerResponse.unsafeJson(found.entry)
+    case "Missing":
+      return problem(404, "not found", { kind: kind.right, runId: runId.right })
+    case "Invalid":
+      return problem(422, "invalid entry", { reason: found.invalid.reason, detail: found.invalid.detail })
+  }
+})
+
+const readiness = Effect.gen(function* () {
+  const store = yield* RunIndexStore
+  // Any answer, found or missing, shows the store is reachable with these credentials.
+  yield* store.get({ kind: "plan", runId: Schema.decodeSync(RunIdFromString)("1") })
+  return HttpServerResponse.unsafeJson({ status: "ready" })
+}).pipe(
+  Effect.catchTag("StoreError", (error) =>
+    Effect.succeed(problem(503, "store unavailable", { reason: error.reason })),
+  ),
+)
+
+/** The service's routes. Store failures become 503 with the failure's reason; nothing leaks a secret. */
+export const makeRouter = (options: { readonly apiToken: Redacted.Redacted<string> }) =>
+  HttpRouter.empty.pipe(
+    HttpRouter.get("/healthz", HttpServerResponse.unsafeJson({ status: "ok" })),
+    HttpRouter.get("/readyz", readiness),
+    HttpRouter.get("/v1/run-index/:kind/:runId", requireBearer(options.apiToken)(lookupRun)),
+    HttpRouter.catchTags({
+      StoreError: (error) => Effect.succeed(problem(503, "store unavailable", { reason: error.reason })),
+      RouteNotFound: () => Effect.succeed(problem(404, "no such route")),
+    }),
+  )

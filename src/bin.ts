@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Effect } from "effect"
+import * as Cli from "./adapters/cli/Cli.js"
+import { runCli } from "./adapters/cli/Main.js"
+import * as Stores from "./adapters/Stores.js"
+
+runCli(Cli.run(process.argv).pipe(Effect.provide(Stores.fromEnvironment), Effect.provide(NodeContext.layer)))
