@@ -1,12 +1,10 @@
 import { NodeContext } from "@effect/platform-node"
-import { type ConfigError, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { Retention } from "../ports/Retention.js"
 import type { RunIndexStore } from "../ports/RunIndexStore.js"
 import * as ObjectRunIndexStore from "./ObjectRunIndexStore.js"
 import * as DirectoryObjectStore from "./objects/DirectoryObjectStore.js"
 import type { ObjectStore } from "./objects/ObjectStore.js"
-import * as S3Client from "./objects/S3Client.js"
-import * as S3ObjectStore from "./objects/S3ObjectStore.js"
 import * as Settings from "./Settings.js"
 
 export interface StoreChoice {
@@ -17,17 +15,29 @@ export interface StoreChoice {
 }
 
 /** The object store a deployment asked for: S3 when a bucket is named, else the directory. */
-export const objectStoreLayer = (choice: StoreChoice): Layer.Layer<ObjectStore, ConfigError.ConfigError> =>
+export const objectStoreLayer = (choice: StoreChoice): Layer.Layer<ObjectStore> =>
   Option.match(choice.bucket, {
     onNone: () => DirectoryObjectStore.layer(choice.dataDirectory).pipe(Layer.provide(NodeContext.layer)),
     onSome: (bucket) =>
-      S3ObjectStore.layer({ bucket }).pipe(
-        Layer.provide(
-          S3Client.layer({
-            ...Option.match(choice.region, { onNone: () => ({}), onSome: (region) => ({ region }) }),
-            ...Option.match(choice.endpoint, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint }) }),
-          }),
-        ),
+      // Loaded on demand: the AWS SDK is a large import that directory deployments never need.
+      Layer.unwrapEffect(
+        Effect.promise(async () => {
+          const [S3Client, S3ObjectStore] = await Promise.all([
+            import("./objects/S3Client.js"),
+            import("./objects/S3ObjectStore.js"),
+          ])
+          return S3ObjectStore.layer({ bucket }).pipe(
+            Layer.provide(
+              S3Client.layer({
+                ...Option.match(choice.region, { onNone: () => ({}), onSome: (region) => ({ region }) }),
+                ...Option.match(choice.endpoint, {
+                  onNone: () => ({}),
+                  onSome: (endpoint) => ({ endpoint }),
+                }),
+              }),
+            ),
+          )
+        }),
       ),
   })
 

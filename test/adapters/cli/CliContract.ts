@@ -1,0 +1,86 @@
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { type CliResult, runCli } from "../../support/cliProcess.js"
+
+export interface CliTarget {
+  /** Environment for the spawned CLI, naming the store. */
+  readonly env: Record<string, string>
+  readonly cwd: string
+  /** Writes raw bytes at an index key, as an older writer or a hand edit might. */
+  readonly plant: (path: string, body: string) => Promise<void>
+  readonly cleanup: () => Promise<void>
+}
+
+const json = (result: CliResult) => JSON.parse(result.stdout) as Record<string, unknown>
+
+/** The CLI end to end, in spawned processes, against one store. */
+export const cliContract = (name: string, makeTarget: () => Promise<CliTarget>) =>
+  describe(`run-index CLI end to end: ${name}`, () => {
+    let target: CliTarget
+    const cli = (...args: Array<string>) => runCli(args, target.env, target.cwd)
+
+    beforeAll(async () => {
+      target = await makeTarget()
+    })
+    afterAll(async () => {
+      await target.cleanup()
+    })
+
+    it("claim, a losing claim, get and delete report through output and exit codes", async () => {
+      const claimed = await cli("claim", "destroy", "1001", "req_winner", "--json")
+      assert.strictEqual(claimed.code, 0, claimed.stderr)
+      assert.strictEqual(json(claimed).status, "claimed")
+
+      const lost = await cli("claim", "destroy", "1001", "req_loser")
+      assert.strictEqual(lost.code, 4)
+      assert.include(lost.stderr, "owned by req_winner")
+
+      const found = await cli("get", "destroy", "1001", "--json")
+      assert.strictEqual(found.code, 0)
+      assert.deepInclude(json(found), { status: "found" })
+      assert.strictEqual((json(found).entry as { requestId: string }).requestId, "req_winner")
+
+      const deleted = await cli("delete", "destroy", "1001")
+      assert.strictEqual(deleted.code, 0)
+      const missing = await cli("get", "destroy", "1001")
+      assert.strictEqual(missing.code, 3)
+    })
+
+    it("an invalid entry exits 5 with its reason, and verify fails on it", async () => {
+      await target.plant("webhooks/github/run-index/plan/run-2002.json", '{"kind":"plan","runId":"2002"}')
+      const invalid = await cli("get", "plan", "2002")
+      assert.strictEqual(invalid.code, 5)
+      assert.include(invalid.stderr, "RunIdNotNumber")
+      const verify = await cli("verify", "--json")
+      assert.strictEqual(verify.code, 1)
+      assert.deepInclude(json(verify), { invalid: 1, consistent: false })
+    })
+
+    it("put, ls and stats agree on what is stored", async () => {
+      const put = await cli("put", "apply", "3003", "req_put")
+      assert.strictEqual(put.code, 0, put.stderr)
+      const listed = await cli("ls", "--kind", "apply", "--json")
+      assert.strictEqual(listed.code, 0)
+      const lines = listed.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { entry?: { runId: number } })
+      assert.deepStrictEqual(
+        lines.map((line) => line.entry?.runId),
+        [3003],
+      )
+      const stats = await cli("stats", "--json")
+      assert.strictEqual(stats.code, 0)
+      assert.deepInclude(json(stats), { entries: 1, invalid: 1 })
+    })
+
+    it("bad arguments exit 2 naming the argument, and write nothing", async () => {
+      const badRunId = await cli("claim", "plan", "12abc", "req_a")
+      assert.strictEqual(badRunId.code, 2)
+      assert.include(badRunId.stdout + badRunId.stderr, "runId")
+      const badRequest = await cli("claim", "plan", "12", "../escape")
+      assert.strictEqual(badRequest.code, 2)
+      assert.include(badRequest.stdout + badRequest.stderr, "requestId")
+      const stillMissing = await cli("get", "plan", "12")
+      assert.strictEqual(stillMissing.code, 3)
+    })
+  })
