@@ -54,26 +54,40 @@ describe("index entries", () => {
     assert.strictEqual(encodeEntry(entry), seedBody)
   })
 
-  it.prop("a body under another kind's or run's key is never taken as a mapping", [entries, entries], ([entry, other]) => {
-    fc.pre(entry.kind !== other.kind || entry.runId !== other.runId)
-    const result = validateEntry(other, encodeEntry(entry))
-    assert.isTrue(Either.isLeft(result))
-    if (Either.isLeft(result)) assert.include(["KindMismatch", "RunIdMismatch"], result.left.reason)
-  })
+  it.prop(
+    "a body under another kind's or run's key is never taken as a mapping",
+    [entries, entries],
+    ([entry, other]) => {
+      fc.pre(entry.kind !== other.kind || entry.runId !== other.runId)
+      const result = validateEntry(other, encodeEntry(entry))
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) assert.include(["KindMismatch", "RunIdMismatch"], result.left.reason)
+    },
+  )
 
   it("names the reason for each way a body can be invalid", () => {
     const key = { kind: "plan" as const, runId: Schema.decodeSync(RunId)(5) }
-    const reasonOf = (body: string) => Either.match(validateEntry(key, body), { onLeft: (l) => l.reason, onRight: () => "valid" })
+    const reasonOf = (body: string) =>
+      Either.match(validateEntry(key, body), { onLeft: (l) => l.reason, onRight: () => "valid" })
     const fields = '"createdAt":"2025-01-15T10:00:00.000Z","expiresAt":"2025-04-15T10:00:00.000Z"'
     assert.strictEqual(reasonOf(""), "NotJson")
     assert.strictEqual(reasonOf("null"), "WrongShape")
     assert.strictEqual(reasonOf('"text"'), "WrongShape")
     assert.strictEqual(reasonOf(`{"kind":"plan","runId":5,"requestId":"req_a"}`), "WrongShape")
-    assert.strictEqual(reasonOf(`{"kind":"plan","runId":5,"requestId":"req_a","createdAt":"yesterday","expiresAt":"x"}`), "WrongShape")
+    assert.strictEqual(
+      reasonOf(`{"kind":"plan","runId":5,"requestId":"req_a","createdAt":"yesterday","expiresAt":"x"}`),
+      "WrongShape",
+    )
     assert.strictEqual(reasonOf(`{"kind":"plan","runId":5.5,"requestId":"req_a",${fields}}`), "WrongShape")
-    assert.strictEqual(reasonOf(`{"kind":"plan","runId":"5","requestId":"req_a",${fields}}`), "RunIdNotNumber")
+    assert.strictEqual(
+      reasonOf(`{"kind":"plan","runId":"5","requestId":"req_a",${fields}}`),
+      "RunIdNotNumber",
+    )
     assert.strictEqual(reasonOf(`{"kind":"plan","runId":5,"requestId":"",${fields}}`), "InvalidRequestId")
-    assert.strictEqual(reasonOf(`{"kind":"plan","runId":5,"requestId":"../etc",${fields}}`), "InvalidRequestId")
+    assert.strictEqual(
+      reasonOf(`{"kind":"plan","runId":5,"requestId":"../etc",${fields}}`),
+      "InvalidRequestId",
+    )
     assert.strictEqual(reasonOf(`{"kind":"apply","runId":5,"requestId":"req_a",${fields}}`), "KindMismatch")
     assert.strictEqual(reasonOf(`{"kind":"plan","runId":6,"requestId":"req_a",${fields}}`), "RunIdMismatch")
     assert.strictEqual(reasonOf(`{"kind":"plan","runId":5,"requestId":"req_a",${fields}}`), "valid")

@@ -5,9 +5,13 @@ import { RunIdFromString } from "../../src/domain/RunId.js"
 import { keyPath, parseKeyPath, RunIndexKey } from "../../src/domain/RunIndexKey.js"
 
 describe("the key codec", () => {
-  it.prop("parseKeyPath inverts keyPath for every kind and run id", [Arbitrary.make(RunIndexKey)], ([key]) => {
-    assert.deepStrictEqual(parseKeyPath(keyPath(key)), Option.some(key))
-  })
+  it.prop(
+    "parseKeyPath inverts keyPath for every kind and run id",
+    [Arbitrary.make(RunIndexKey)],
+    ([key]) => {
+      assert.deepStrictEqual(parseKeyPath(keyPath(key)), Option.some(key))
+    },
+  )
 
   it("writes the layout of existing buckets", () => {
     assert.strictEqual(
@@ -36,7 +40,8 @@ describe("the key codec", () => {
 describe("request ids", () => {
   it("accept the platform's ids and refuse anything that could leave its key or path", () => {
     const isRequestId = Schema.is(RequestId)
-    for (const valid of ["req_dev_ec2_abc", "A", "r.1-2_3", "x".repeat(128)]) assert.isTrue(isRequestId(valid), valid)
+    for (const valid of ["req_dev_ec2_abc", "A", "r.1-2_3", "x".repeat(128)])
+      assert.isTrue(isRequestId(valid), valid)
     for (const invalid of ["", "../x", "a/b", ".hidden", "_a", "-a", "a b", "x".repeat(129), "ä"]) {
       assert.isFalse(isRequestId(invalid), invalid)
     }

@@ -7,7 +7,11 @@ import { claimRun, getRequestIdByRunId, putRunIndex } from "../../src/programs/R
 import { requestId, runId } from "../support/fixtures.js"
 
 const store = ObjectRunIndexStore.layer.pipe(Layer.provide(MemoryObjectStore.layerMemory))
-const mapping = (owner: string) => ({ kind: "destroy" as const, runId: runId(77), requestId: requestId(owner) })
+const mapping = (owner: string) => ({
+  kind: "destroy" as const,
+  runId: runId(77),
+  requestId: requestId(owner),
+})
 
 describe("run index programs", () => {
   it.effect("putRunIndex stamps createdAt from the clock and expires 90 days later by default", () =>
@@ -35,7 +39,10 @@ describe("run index programs", () => {
       const lost = yield* claimRun(mapping("req_second"))
       assert.strictEqual(lost._tag, "OwnedByOther")
       const found = yield* getRequestIdByRunId("destroy", runId(77))
-      assert.strictEqual(found._tag === "Found" ? found.entry.createdAt : found._tag, "2025-01-15T10:00:00.000Z")
+      assert.strictEqual(
+        found._tag === "Found" ? found.entry.createdAt : found._tag,
+        "2025-01-15T10:00:00.000Z",
+      )
     }).pipe(Effect.provide(store)),
   )
 })

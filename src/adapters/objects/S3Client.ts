@@ -1,0 +1,45 @@
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3"
+import { Config, Context, Effect, Layer } from "effect"
+
+/** The raw AWS SDK client, a service of its own so tests can point it anywhere and still run the mapping. */
+export class S3ClientService extends Context.Tag("run-index/S3Client")<S3ClientService, S3Client>() {}
+
+export interface S3ClientOptions {
+  /** Defaults to the SDK's own resolution (`AWS_REGION`, the shared config file). */
+  readonly region?: string
+  /** An S3-compatible server; addressed path-style unless `forcePathStyle` says otherwise. */
+  readonly endpoint?: string
+  /** Defaults to true whenever the endpoint is not AWS's own (given here or by the environment). */
+  readonly forcePathStyle?: boolean
+  /** Attempts per call, the SDK's retries of throttling and 5xx included (the SDK's default is 3). */
+  readonly maxAttempts?: number
+}
+
+/**
+ * The endpoint variables the SDK itself honours (`AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`).
+ * The SDK reads them on its own; they are read here only to switch to path-style addressing,
+ * which S3-compatible servers need.
+ */
+const endpointInEnvironment = Config.all(
+  ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].map((name) => Config.string(name).pipe(Config.withDefault(""))),
+).pipe(Config.map((endpoints) => endpoints.some((endpoint) => endpoint.length > 0)))
+
+/** An S3 client for the layer's lifetime, destroyed (its sockets closed) when the scope closes. */
+export const layer = (options: S3ClientOptions = {}): Layer.Layer<S3ClientService> =>
+  Layer.scoped(
+    S3ClientService,
+    Effect.gen(function* () {
+      // A string with a default cannot fail to load.
+      const customEndpoint = options.endpoint !== undefined || (yield* Effect.orDie(endpointInEnvironment))
+      const config: S3ClientConfig = {
+        forcePathStyle: options.forcePathStyle ?? customEndpoint,
+        ...(options.region === undefined ? {} : { region: options.region }),
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+      }
+      return yield* Effect.acquireRelease(
+        Effect.sync(() => new S3Client(config)),
+        (client) => Effect.sync(() => client.destroy()),
+      )
+    }),
+  )
