@@ -1,5 +1,5 @@
 import { NodeContext } from "@effect/platform-node"
-import { Effect, Either, Layer, ManagedRuntime, Option, Schema } from "effect"
+import { Cause, Effect, Either, Exit, Layer, ManagedRuntime, Option, Schema } from "effect"
 import { describeParseError } from "../domain/EntryValidation.js"
 import { RequestId } from "../domain/RequestId.js"
 import { defaultRetentionDays, RetentionDays } from "../domain/Retention.js"
@@ -105,7 +105,10 @@ export const createRunIndex = (options: RunIndexOptions = {}): RunIndex => {
   const runtime = ManagedRuntime.make(store)
 
   const run = <A>(effect: Effect.Effect<A, StoreError, Layer.Layer.Success<typeof store>>) =>
-    runtime.runPromise(effect.pipe(Effect.mapError((error) => new RunIndexUnavailableError(error))))
+    runtime
+      .runPromiseExit(effect.pipe(Effect.mapError((error) => new RunIndexUnavailableError(error))))
+      // Reject with the error itself, not Effect's FiberFailure wrapper, so `instanceof` works for hosts.
+      .then((exit) => (Exit.isSuccess(exit) ? exit.value : Promise.reject(Cause.squash(exit.cause))))
 
   /** Validation happens before the store is touched, and rejects the returned Promise. */
   const validated = <A>(build: () => Promise<A>): Promise<A> => {
