@@ -1,0 +1,48 @@
+import { Context, Data, type Effect } from "effect"
+import type { RequestDocument } from "../domain/RequestDocument.js"
+import type { RequestId } from "../domain/RequestId.js"
+import type { StoreError } from "./StoreError.js"
+
+/** A request document and the tag of the stored version it was read from (S3's ETag). */
+export interface VersionedDocument {
+  readonly document: RequestDocument
+  readonly tag: string
+}
+
+export type RequestRead = Data.TaggedEnum<{
+  Found: VersionedDocument
+  Missing: {}
+  /** The stored body is not a request document; `detail` names the problem. Never overwritten. */
+  Invalid: { readonly detail: string }
+}>
+export const RequestRead = Data.taggedEnum<RequestRead>()
+
+export type RequestWrite = Data.TaggedEnum<{
+  Written: VersionedDocument
+  /** The document changed (or appeared) since it was read; nothing was written. Re-read and re-apply. */
+  Stale: {}
+}>
+export const RequestWrite = Data.taggedEnum<RequestWrite>()
+
+/** Request documents at `requests/<requestId>.json`, written only with compare-and-set. */
+export class RequestStore extends Context.Tag("run-index/RequestStore")<
+  RequestStore,
+  {
+    /** Reads a document with its version tag. */
+    readonly get: (requestId: RequestId) => Effect.Effect<RequestRead, StoreError>
+    /**
+     * Writes `document` only if the stored one still has `tag`; `version` is set to one more than
+     * the stored version. Fields this project does not know are written back as they were read.
+     */
+    readonly compareAndSet: (
+      requestId: RequestId,
+      document: RequestDocument,
+      tag: string,
+    ) => Effect.Effect<RequestWrite, StoreError>
+    /** Creates the document only if none exists (`Stale` when one does), with `version` 1. */
+    readonly create: (
+      requestId: RequestId,
+      document: RequestDocument,
+    ) => Effect.Effect<RequestWrite, StoreError>
+  }
+>() {}
