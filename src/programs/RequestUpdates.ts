@@ -1,0 +1,95 @@
+import { Data, Effect, Option, Schedule } from "effect"
+import { newRequestDocument, type RequestDocument } from "../domain/RequestDocument.js"
+import type { RequestId } from "../domain/RequestId.js"
+import { RequestStore } from "../ports/RequestStore.js"
+import { isTransient, type StoreError } from "../ports/StoreError.js"
+
+/** The request document cannot be updated: it is not a request document, or it does not exist. */
+export class RequestUnavailable extends Data.TaggedError("RequestUnavailable")<{
+  readonly requestId: RequestId
+  readonly reason: "Invalid" | "Missing" | "Contended"
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `request ${this.requestId}: ${this.detail}`
+  }
+}
+
+class Stale extends Data.TaggedError("Stale")<{}> {}
+
+/** Compare-and-set lost to another writer: re-read and re-apply, a bounded number of times, jittered. */
+export const conflictRetries = Schedule.exponential("10 millis", 1.5).pipe(
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(30)),
+)
+
+/** Store calls that failed for a passing reason (throttling, an outage) are retried a few times. */
+export const transientStoreRetries = Schedule.exponential("100 millis", 2).pipe(
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(4)),
+)
+
+export const retryTransient = <A, R>(effect: Effect.Effect<A, StoreError, R>) =>
+  Effect.retry(effect, { schedule: transientStoreRetries, while: isTransient })
+
+export interface UpdateOptions {
+  /** Create the document when it does not exist (from `newRequestDocument`) before applying the change. */
+  readonly createIfMissing?: boolean
+}
+
+/**
+ * Reads the request document, applies the pure `change` and writes the result with compare-and-set,
+ * re-reading and re-applying on conflict. `change` returning `None` means nothing to write.
+ * Returns the document as stored afterwards and whether this call wrote it.
+ */
+export const updateRequest = Effect.fn("RequestUpdates.updateRequest")(function* (
+  requestId: RequestId,
+  change: (document: RequestDocument) => Option.Option<RequestDocument>,
+  options: UpdateOptions = {},
+) {
+  const store = yield* RequestStore
+  const attempt = Effect.gen(function* () {
+    const read = yield* retryTransient(store.get(requestId))
+    switch (read._tag) {
+      case "Invalid":
+        return yield* new RequestUnavailable({
+          requestId,
+          reason: "Invalid",
+          detail: `stored document is invalid: ${read.detail}`,
+        })
+      case "Missing": {
+        if (options.createIfMissing !== true) {
+          return yield* new RequestUnavailable({ requestId, reason: "Missing", detail: "no such request" })
+        }
+        const fresh = newRequestDocument(requestId)
+        const created = yield* retryTransient(
+          store.create(
+            requestId,
+            Option.getOrElse(change(fresh), () => fresh),
+          ),
+        )
+        if (created._tag === "Stale") return yield* new Stale()
+        return { document: created.document, changed: true }
+      }
+      case "Found": {
+        const next = change(read.document)
+        if (Option.isNone(next)) return { document: read.document, changed: false }
+        const outcome = yield* retryTransient(store.compareAndSet(requestId, next.value, read.tag))
+        if (outcome._tag === "Stale") return yield* new Stale()
+        return { document: outcome.document, changed: true }
+      }
+    }
+  })
+  return yield* attempt.pipe(
+    Effect.retry({ schedule: conflictRetries, while: (error) => error._tag === "Stale" }),
+    Effect.catchTag("Stale", () =>
+      Effect.fail(
+        new RequestUnavailable({
+          requestId,
+          reason: "Contended",
+          detail: "too many concurrent writers; gave up",
+        }),
+      ),
+    ),
+  )
+})

@@ -1,0 +1,14 @@
+import { Layer } from "effect"
+import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
+import * as MemoryObjectStore from "../../src/adapters/objects/MemoryObjectStore.js"
+import { temporaryDirectoryLayer } from "../support/directory.js"
+import { motoLayer } from "../support/s3.js"
+import { requestStoreContract } from "./RequestStoreContract.js"
+
+requestStoreContract("memory", () =>
+  ObjectRequestStore.layer.pipe(Layer.provideMerge(MemoryObjectStore.layerMemory)),
+)
+requestStoreContract("directory", () =>
+  ObjectRequestStore.layer.pipe(Layer.provideMerge(temporaryDirectoryLayer())),
+)
+requestStoreContract("s3 on moto", () => ObjectRequestStore.layer.pipe(Layer.provideMerge(motoLayer())))
