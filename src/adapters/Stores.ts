@@ -1,7 +1,9 @@
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
+import type { RequestStore } from "../ports/RequestStore.js"
 import { Retention } from "../ports/Retention.js"
 import type { RunIndexStore } from "../ports/RunIndexStore.js"
+import * as ObjectRequestStore from "./ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "./ObjectRunIndexStore.js"
 import * as DirectoryObjectStore from "./objects/DirectoryObjectStore.js"
 import type { ObjectStore } from "./objects/ObjectStore.js"
@@ -48,14 +50,14 @@ export const storeChoice = Effect.all({
   endpoint: Settings.s3Endpoint,
 })
 
-/** The run index, its object store and the retention, all from the environment. */
+/** The run index and request documents over one object store, and the retention, all from the environment. */
 export const fromEnvironment = Layer.unwrapEffect(
   Effect.gen(function* () {
     const choice = yield* storeChoice
     const days = yield* Settings.retentionDays
-    return ObjectRunIndexStore.layer.pipe(
+    return Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer).pipe(
       Layer.provideMerge(objectStoreLayer(choice)),
       Layer.merge(Layer.succeed(Retention, { days })),
     )
   }),
-) satisfies Layer.Layer<RunIndexStore | ObjectStore | Retention, unknown>
+) satisfies Layer.Layer<RunIndexStore | RequestStore | ObjectStore | Retention, unknown>

@@ -6,6 +6,7 @@ import { RunIdFromString } from "../../domain/RunId.js"
 import { WorkflowKind } from "../../domain/WorkflowKind.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { getRequestIdByRunId } from "../../programs/RunIndex.js"
+import { dispatchRoute, getRequestRoute } from "./RequestRoutes.js"
 
 const problem = (status: number, error: string, detail: Record<string, unknown> = {}) =>
   HttpServerResponse.unsafeJson({ error, ...detail }, { status })
@@ -70,6 +71,8 @@ export const makeRouter = (options: { readonly apiToken: Redacted.Redacted<strin
     HttpRouter.get("/healthz", HttpServerResponse.unsafeJson({ status: "ok" })),
     HttpRouter.get("/readyz", readiness),
     HttpRouter.get("/v1/run-index/:kind/:runId", requireBearer(options.apiToken)(lookupRun)),
+    HttpRouter.get("/v1/requests/:requestId", requireBearer(options.apiToken)(getRequestRoute)),
+    HttpRouter.post("/v1/requests/:requestId/dispatch", requireBearer(options.apiToken)(dispatchRoute)),
     HttpRouter.catchTags({
       StoreError: (error) => Effect.succeed(problem(503, "store unavailable", { reason: error.reason })),
       RouteNotFound: () => Effect.succeed(problem(404, "no such route")),

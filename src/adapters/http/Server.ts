@@ -2,7 +2,9 @@ import { createServer } from "node:http"
 import { HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeContext, NodeHttpServer } from "@effect/platform-node"
 import { Console, Effect, Layer, Option } from "effect"
+import type { RequestStore } from "../../ports/RequestStore.js"
 import type { RunIndexStore } from "../../ports/RunIndexStore.js"
+import type { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
 import { loadOrGenerate } from "../GeneratedSecret.js"
 import * as Settings from "../Settings.js"
 import { makeRouter } from "./HttpService.js"
@@ -18,17 +20,18 @@ const apiToken = Effect.gen(function* () {
 }).pipe(Effect.provide(NodeContext.layer))
 
 /** The HTTP service on `HOST`:`PORT`, serving until interrupted. */
-export const layer: Layer.Layer<never, unknown, RunIndexStore> = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const host = yield* Settings.host
-    const port = yield* Settings.port
-    const token = yield* apiToken
-    const choice = yield* Effect.all({ bucket: Settings.bucket, directory: Settings.dataDirectory })
-    yield* Console.error(`store: ${Settings.describeStore(choice.bucket, choice.directory)}`)
-    return makeRouter({ apiToken: token }).pipe(
-      HttpServer.serve(HttpMiddleware.logger),
-      HttpServer.withLogAddress,
-      Layer.provide(NodeHttpServer.layer(createServer, { host, port })),
-    )
-  }),
-)
+export const layer: Layer.Layer<never, unknown, RunIndexStore | RequestStore | WorkflowRunsGateway> =
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const host = yield* Settings.host
+      const port = yield* Settings.port
+      const token = yield* apiToken
+      const choice = yield* Effect.all({ bucket: Settings.bucket, directory: Settings.dataDirectory })
+      yield* Console.error(`store: ${Settings.describeStore(choice.bucket, choice.directory)}`)
+      return makeRouter({ apiToken: token }).pipe(
+        HttpServer.serve(HttpMiddleware.logger),
+        HttpServer.withLogAddress,
+        Layer.provide(NodeHttpServer.layer(createServer, { host, port })),
+      )
+    }),
+  )

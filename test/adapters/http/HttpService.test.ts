@@ -1,21 +1,30 @@
 import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Stream } from "effect"
+import { Effect, Layer, Redacted, Schema, Stream } from "effect"
+import * as GitHubSimulator from "../../../src/adapters/github/GitHubSimulator.js"
 import { makeRouter } from "../../../src/adapters/http/HttpService.js"
+import * as ObjectRequestStore from "../../../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../../../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../../../src/adapters/objects/MemoryObjectStore.js"
 import { ObjectStore, WriteCondition } from "../../../src/adapters/objects/ObjectStore.js"
+import { RepositoryName } from "../../../src/domain/WorkflowRun.js"
 import type { RunIndexStore } from "../../../src/ports/RunIndexStore.js"
 import { StoreError } from "../../../src/ports/StoreError.js"
 import { seedBody } from "../../support/fixtures.js"
 
 const token = "test-token-123"
 
+const repository = Schema.decodeSync(RepositoryName)("acme/infra")
+const github = GitHubSimulator.layer({
+  mode: "run-details",
+  workflows: [{ repository, file: "apply.yml", name: "Apply", declaredInputs: ["request_id"] }],
+})
+
 const serviceOn = (store: Layer.Layer<RunIndexStore | ObjectStore>) =>
   HttpServer.serve(makeRouter({ apiToken: Redacted.make(token) })).pipe(
     Layer.provideMerge(NodeHttpServer.layerTest),
-    Layer.provideMerge(store),
+    Layer.provideMerge(Layer.mergeAll(store, ObjectRequestStore.layer.pipe(Layer.provide(store)), github)),
   )
 
 const memoryStore = ObjectRunIndexStore.layer.pipe(Layer.provideMerge(MemoryObjectStore.layerMemory))
@@ -35,10 +44,14 @@ const throttledStore = ObjectRunIndexStore.layer.pipe(
   ),
 )
 
-const call = (path: string, authorization: string | null = `Bearer ${token}`) =>
+const call = (path: string, authorization: string | null = `Bearer ${token}`, body?: unknown) =>
   Effect.gen(function* () {
     const client = yield* HttpClient.HttpClient
-    const request = HttpClientRequest.get(path).pipe(
+    const base =
+      body === undefined
+        ? HttpClientRequest.get(path)
+        : HttpClientRequest.post(path).pipe(HttpClientRequest.bodyUnsafeJson(body))
+    const request = base.pipe(
       authorization === null
         ? (request) => request
         : HttpClientRequest.setHeader("authorization", authorization),
@@ -109,5 +122,62 @@ describe("HTTP service over a real socket", () => {
     Effect.gen(function* () {
       assert.strictEqual((yield* call("/nope", null)).status, 404)
     }).pipe(Effect.provide(serviceOn(memoryStore))),
+  )
+
+  it.effect("POST dispatch appends an attempt, resolves the run, and GET shows it on the request", () =>
+    Effect.gen(function* () {
+      const dispatched = yield* call("/v1/requests/req_http/dispatch", `Bearer ${token}`, {
+        kind: "apply",
+        repo: "acme/infra",
+        workflow: "apply.yml",
+        ref: "main",
+        inputs: { request_id: "req_http" },
+      })
+      assert.strictEqual(dispatched.status, 200)
+      assert.deepInclude(dispatched.body, {
+        requestId: "req_http",
+        kind: "apply",
+        attempt: 1,
+        source: "run-details",
+      })
+      assert.isNumber(dispatched.body.runId)
+      const request = yield* call("/v1/requests/req_http")
+      assert.strictEqual(request.status, 200)
+      const attempts = (request.body.runs as { apply: { attempts: Array<{ runId: number }> } }).apply.attempts
+      assert.strictEqual(attempts[0]?.runId, dispatched.body.runId)
+    }).pipe(Effect.provide(serviceOn(memoryStore))),
+  )
+
+  it.effect("POST dispatch with a bad body is 400 naming the field and creates nothing", () =>
+    Effect.gen(function* () {
+      const bad = yield* call("/v1/requests/req_bad_body/dispatch", `Bearer ${token}`, {
+        kind: "deploy",
+        repo: "acme/infra",
+        workflow: "apply.yml",
+        ref: "main",
+      })
+      assert.strictEqual(bad.status, 400)
+      assert.include(String(bad.body.detail), "kind")
+      assert.strictEqual((yield* call("/v1/requests/req_bad_body")).status, 404)
+    }).pipe(Effect.provide(serviceOn(memoryStore))),
+  )
+
+  it.effect(
+    "inputs the workflow does not declare are refused by GitHub: 422, and the attempt is marked failed",
+    () =>
+      Effect.gen(function* () {
+        const refused = yield* call("/v1/requests/req_extra/dispatch", `Bearer ${token}`, {
+          kind: "apply",
+          repo: "acme/infra",
+          workflow: "apply.yml",
+          ref: "main",
+          inputs: { surprise: "yes" },
+        })
+        assert.deepStrictEqual([refused.status, refused.body.reason], [422, "InvalidInputs"])
+        const request = yield* call("/v1/requests/req_extra")
+        const attempt = (request.body.runs as { apply: { attempts: Array<{ conclusion: string }> } }).apply
+          .attempts[0]
+        assert.strictEqual(attempt?.conclusion, "dispatch_failed")
+      }).pipe(Effect.provide(serviceOn(memoryStore))),
   )
 })

@@ -1,0 +1,259 @@
+import { Clock, Data, Effect, Option, Schedule, Stream } from "effect"
+import {
+  type CandidateCriteria,
+  defaultToleranceMillis,
+  selectCandidates,
+} from "../domain/CandidateSelection.js"
+import {
+  appendAttempt,
+  attachRun,
+  failAttempt,
+  noteDispatchUncertain,
+  type RequestDocument,
+} from "../domain/RequestDocument.js"
+import type { RequestId } from "../domain/RequestId.js"
+import type { RunId } from "../domain/RunId.js"
+import { timestampFromMillis } from "../domain/Timestamp.js"
+import type { WorkflowKind } from "../domain/WorkflowKind.js"
+import type { RepositoryName, WorkflowRun } from "../domain/WorkflowRun.js"
+import { type GatewayError, WorkflowRunsGateway } from "../ports/WorkflowRunsGateway.js"
+import { retryTransient, updateRequest } from "./RequestUpdates.js"
+import { claimRun } from "./RunIndex.js"
+
+/** How often to look for a run GitHub did not name: 12 tries over about 16 seconds. */
+export const resolutionPolls = Schedule.spaced("1450 millis").pipe(Schedule.intersect(Schedule.recurs(11)))
+
+export interface DispatchRunInput {
+  readonly kind: WorkflowKind
+  readonly requestId: RequestId
+  readonly repository: RepositoryName
+  /** The workflow file (`apply.yml`) or id. */
+  readonly workflow: string
+  readonly ref: string
+  readonly inputs: Readonly<Record<string, string>>
+  readonly actor?: string | undefined
+  /** Accept only runs whose title carries the request id (workflows that render it in `run-name`). */
+  readonly requireToken?: boolean
+}
+
+export interface DispatchRunOptions {
+  readonly toleranceMillis?: number
+  /** Tries of list-and-match after a dispatch that returned no run id. */
+  readonly polls?: Schedule.Schedule<unknown>
+}
+
+/** How the run id was learned: from the dispatch answer, by listing, or not at all (yet). */
+export type ResolutionSource = "run-details" | "list" | "unresolved"
+
+export interface DispatchRunResult {
+  readonly requestId: RequestId
+  readonly kind: WorkflowKind
+  readonly attempt: number
+  readonly runId: Option.Option<RunId>
+  readonly url: Option.Option<string>
+  readonly source: ResolutionSource
+  /** Simulated or real milliseconds from dispatch to a claimed run id (None when unresolved). */
+  readonly resolvedAfterMillis: Option.Option<number>
+}
+
+/** GitHub refused the dispatch; the attempt is marked `dispatch_failed` with the reason. */
+export class DispatchRefused extends Data.TaggedError("DispatchRefused")<{
+  readonly requestId: RequestId
+  readonly kind: WorkflowKind
+  readonly attempt: number
+  readonly cause: GatewayError
+}> {
+  override get message(): string {
+    return `dispatch of ${this.kind} for ${this.requestId} (attempt ${this.attempt}) refused: ${this.cause.message}`
+  }
+}
+
+/** GitHub named a run that the index already gives to another request: never taken over. */
+export class RunConflict extends Data.TaggedError("RunConflict")<{
+  readonly requestId: RequestId
+  readonly kind: WorkflowKind
+  readonly runId: RunId
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `${this.kind} run ${this.runId} for ${this.requestId}: ${this.detail}`
+  }
+}
+
+const currentAttemptOf = (document: RequestDocument, kind: WorkflowKind) =>
+  document.runs[kind]?.currentAttempt ?? 0
+
+/** Refusals that prove GitHub created no run; anything else might have created one. */
+const createdNoRun = (error: GatewayError) => error.reason !== "Unavailable"
+
+class NoRunYet extends Data.TaggedError("NoRunYet")<{}> {}
+
+/** Claims the first candidate not owned by another request; fails with NoRunYet when none can be had. */
+const claimFirst = (input: DispatchRunInput, candidates: ReadonlyArray<WorkflowRun>) =>
+  Effect.gen(function* () {
+    for (const run of candidates) {
+      const claim = yield* retryTransient(
+        claimRun({ kind: input.kind, runId: run.id, requestId: input.requestId }),
+      )
+      if (claim._tag === "Claimed" || claim._tag === "AlreadyYours") return run
+    }
+    return yield* new NoRunYet()
+  })
+
+/**
+ * Dispatches a workflow for a request and learns which run GitHub started for it:
+ * append a queued attempt (compare-and-set) → dispatch → claim the run GitHub names, or list and
+ * claim candidates in order until one is won → record the run id and URL on the attempt.
+ */
+export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
+  input: DispatchRunInput,
+  options: DispatchRunOptions = {},
+) {
+  const gateway = yield* WorkflowRunsGateway
+  const toleranceMillis = options.toleranceMillis ?? defaultToleranceMillis
+  const startedAt = yield* Clock.currentTimeMillis
+
+  const appended = yield* updateRequest(
+    input.requestId,
+    (document) =>
+      Option.some(
+        appendAttempt(document, {
+          kind: input.kind,
+          dispatchedAt: timestampFromMillis(startedAt),
+          ref: input.ref,
+          repository: input.repository,
+          ...(input.actor === undefined ? {} : { actor: input.actor }),
+        }).document,
+      ),
+    { createIfMissing: true },
+  )
+  const attempt = currentAttemptOf(appended.document, input.kind)
+  const result = (runId: Option.Option<RunId>, url: Option.Option<string>, source: ResolutionSource) =>
+    Effect.map(
+      Clock.currentTimeMillis,
+      (now): DispatchRunResult => ({
+        requestId: input.requestId,
+        kind: input.kind,
+        attempt,
+        runId,
+        url,
+        source,
+        resolvedAfterMillis: Option.isSome(runId) ? Option.some(now - startedAt) : Option.none(),
+      }),
+    )
+
+  const dispatched = yield* Effect.either(
+    gateway.dispatch({
+      repository: input.repository,
+      workflow: input.workflow,
+      ref: input.ref,
+      inputs: input.inputs,
+    }),
+  )
+  if (dispatched._tag === "Left") {
+    const error = dispatched.left
+    const at = timestampFromMillis(yield* Clock.currentTimeMillis)
+    if (createdNoRun(error)) {
+      yield* updateRequest(input.requestId, (document) =>
+        failAttempt(document, input.kind, attempt, { message: error.message, at }),
+      )
+      return yield* new DispatchRefused({
+        requestId: input.requestId,
+        kind: input.kind,
+        attempt,
+        cause: error,
+      })
+    }
+    // The call may have reached GitHub: note it, and look for the run as after a 204.
+    yield* updateRequest(input.requestId, (document) =>
+      noteDispatchUncertain(document, input.kind, attempt, error.message),
+    )
+  }
+
+  const record = (runId: RunId, url: Option.Option<string>) =>
+    Effect.gen(function* () {
+      const attached = yield* updateRequest(input.requestId, (document) => {
+        const outcome = attachRun(document, input.kind, attempt, {
+          runId,
+          ...Option.match(url, { onNone: () => ({}), onSome: (htmlUrl) => ({ url: htmlUrl }) }),
+        })
+        return outcome.document
+      })
+      const held = attached.document.runs[input.kind]?.attempts.find(
+        (each) => each.attempt === attempt,
+      )?.runId
+      if (held !== runId) {
+        return yield* new RunConflict({
+          requestId: input.requestId,
+          kind: input.kind,
+          runId,
+          detail: `attempt ${attempt} already holds run ${held}`,
+        })
+      }
+    })
+
+  if (dispatched._tag === "Right" && Option.isSome(dispatched.right.runId)) {
+    const runId = dispatched.right.runId.value
+    const claim = yield* retryTransient(claimRun({ kind: input.kind, runId, requestId: input.requestId }))
+    if (claim._tag === "OwnedByOther" || claim._tag === "Blocked") {
+      return yield* new RunConflict({
+        requestId: input.requestId,
+        kind: input.kind,
+        runId,
+        detail:
+          claim._tag === "OwnedByOther"
+            ? `GitHub named this run but the index gives it to ${claim.owner}`
+            : `the index entry is invalid (${claim.invalid.reason})`,
+      })
+    }
+    yield* record(runId, dispatched.right.htmlUrl)
+    return yield* result(Option.some(runId), dispatched.right.htmlUrl, "run-details")
+  }
+
+  const serverTime = dispatched._tag === "Right" ? dispatched.right.serverTime : startedAt
+  const criteria: CandidateCriteria = {
+    ref: input.ref,
+    dispatchedAtMillis: serverTime,
+    toleranceMillis,
+    token: input.requestId,
+    requireToken: input.requireToken ?? false,
+  }
+  const lookOnce = Effect.gen(function* () {
+    const runs = yield* gateway
+      .listRuns({
+        repository: input.repository,
+        workflow: input.workflow,
+        branch: criteria.ref.replace(/^refs\/(heads|tags)\//, ""),
+        event: "workflow_dispatch",
+        createdFrom: serverTime - toleranceMillis,
+      })
+      .pipe(Stream.runCollect)
+    return yield* claimFirst(input, selectCandidates(runs, criteria))
+  })
+  const found = yield* lookOnce.pipe(
+    Effect.retry({
+      schedule: options.polls ?? resolutionPolls,
+      while: (error) =>
+        error._tag === "NoRunYet" || (error._tag === "GatewayError" && error.reason !== "NotFound"),
+    }),
+    Effect.map(Option.some),
+    Effect.catchTags({
+      NoRunYet: () => Effect.succeed(Option.none<WorkflowRun>()),
+      GatewayError: () => Effect.succeed(Option.none<WorkflowRun>()),
+    }),
+  )
+  if (Option.isNone(found)) {
+    yield* updateRequest(input.requestId, (document) =>
+      noteDispatchUncertain(
+        document,
+        input.kind,
+        attempt,
+        "no run found for this dispatch yet; reconcile or the webhook will attach it",
+      ),
+    )
+    return yield* result(Option.none(), Option.none(), "unresolved")
+  }
+  const url = Option.some(found.value.htmlUrl)
+  yield* record(found.value.id, url)
+  return yield* result(Option.some(found.value.id), url, "list")
+})
