@@ -1,12 +1,15 @@
-import { Args, Command, HelpDoc, Options } from "@effect/cli"
+import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Console, Effect, Layer, Option, Schema, Stream } from "effect"
 import { describeParseError } from "../../domain/EntryValidation.js"
 import { RequestId } from "../../domain/RequestId.js"
 import { RunIdFromString } from "../../domain/RunId.js"
 import { workflowKinds } from "../../domain/WorkflowKind.js"
+import { RepositoryName } from "../../domain/WorkflowRun.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
+import { dispatchRun } from "../../programs/DispatchRun.js"
 import { indexStats, verifyIndex } from "../../programs/Inspection.js"
 import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIndex.js"
+import { dispatchResultJson } from "../DispatchOutput.js"
 import * as Server from "../http/Server.js"
 import {
   ExitCode,
@@ -192,13 +195,83 @@ const verify = Command.make("verify", { kind: kindFilter, json }, (input) =>
   Command.withDescription("check that every entry decodes and matches its key (exit 1 when any does not)"),
 )
 
+const keyValue = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z_][A-Za-z0-9_-]*=/, { message: () => "must be key=value" }),
+)
+const decodedOption = <A>(name: string, schema: Schema.Schema<A, string>) =>
+  Options.text(name).pipe(
+    Options.mapEffect((text) =>
+      Schema.decodeUnknown(schema)(text).pipe(
+        Effect.mapError((error) =>
+          ValidationError.invalidValue(
+            HelpDoc.p(`--${name} ${JSON.stringify(text)}: ${describeParseError(error)}`),
+          ),
+        ),
+      ),
+    ),
+  )
+
+const dispatch = Command.make(
+  "dispatch",
+  {
+    kind,
+    request: decodedOption("request", RequestId).pipe(Options.withDescription("the request id")),
+    repo: decodedOption("repo", RepositoryName).pipe(Options.withDescription("owner/repo")),
+    workflow: Options.text("workflow").pipe(Options.withDescription("workflow file (apply.yml) or id")),
+    ref: Options.text("ref").pipe(Options.withDescription("branch or tag to run on")),
+    input: decodedOption("input", keyValue).pipe(
+      Options.repeated,
+      Options.withDescription("a workflow input as key=value (repeatable)"),
+    ),
+    actor: Options.text("actor").pipe(
+      Options.optional,
+      Options.withDescription("who asked, recorded on the attempt"),
+    ),
+    requireToken: Options.boolean("require-token").pipe(
+      Options.withDescription(
+        "accept only a run whose title carries the request id (workflows that render it in run-name)",
+      ),
+    ),
+    json,
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const inputs = Object.fromEntries(
+        input.input.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+      )
+      const result = yield* dispatchRun({
+        kind: input.kind,
+        requestId: input.request,
+        repository: input.repo,
+        workflow: input.workflow,
+        ref: input.ref,
+        inputs,
+        actor: Option.getOrUndefined(input.actor),
+        requireToken: input.requireToken,
+      }).pipe(
+        Effect.catchTag("DispatchRefused", (refused) =>
+          Console.error(refused.message).pipe(Effect.zipRight(exitWith(ExitCode.Failure))),
+        ),
+      )
+      if (input.json) return yield* printJson(dispatchResultJson(result))
+      yield* Console.log(
+        Option.match(result.runId, {
+          onNone: () =>
+            `dispatched ${result.kind} attempt ${result.attempt} for ${result.requestId}; no run found yet (left for the webhook or reconcile)`,
+          onSome: (runId) =>
+            `dispatched ${result.kind} attempt ${result.attempt} for ${result.requestId}: run ${runId} (${result.source})${Option.match(result.url, { onNone: () => "", onSome: (url) => ` ${url}` })}`,
+        }),
+      )
+    }),
+).pipe(Command.withDescription("dispatch a workflow for a request, learn its run id and claim it"))
+
 const serve = Command.make("serve", {}, () => Layer.launch(Server.layer)).pipe(
   Command.withDescription("run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"),
 )
 
 export const command = Command.make("run-index").pipe(
   Command.withDescription("The run index: which request owns each GitHub Actions workflow run"),
-  Command.withSubcommands([put, get, claim, remove, ls, stats, verify, serve]),
+  Command.withSubcommands([put, get, claim, remove, ls, stats, verify, dispatch, serve]),
 )
 
 export const run = Command.run(command, { name: "run-index", version: "0.1.0" })

@@ -1,0 +1,198 @@
+import { createAppAuth } from "@octokit/auth-app"
+import { retry } from "@octokit/plugin-retry"
+import { throttling } from "@octokit/plugin-throttling"
+import { Octokit } from "@octokit/rest"
+import {
+  Config,
+  ConfigError,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  Redacted,
+  Runtime,
+  Schema,
+} from "effect"
+
+/** Octokit with GitHub's advised pacing and rate-limit handling, and retries of 5xx and network failures. */
+const ThrottledOctokit: typeof Octokit = Octokit.plugin(throttling, retry)
+
+/** The raw Octokit, a service of its own so tests can point it at a stand-in and still run the mapping. */
+export class OctokitClient extends Context.Tag("run-index/OctokitClient")<OctokitClient, Octokit>() {}
+
+export type OctokitAuth =
+  | { readonly token: string }
+  | { readonly appId: string; readonly privateKey: string; readonly installationId: number }
+
+export interface OctokitClientOptions {
+  /** `https://api.github.com`, or `https://<host>/api/v3` for GitHub Enterprise Server. */
+  readonly baseUrl: string
+  /** A token (personal, fine-grained or `GITHUB_TOKEN`), or a GitHub App installation. */
+  readonly auth: OctokitAuth
+  /**
+   * Retries of a 5xx or network failure, 1 s then 4 s apart (default 2). Rate limits are not retried
+   * here but by the throttling plugin, and the gateway never lets a dispatch be retried.
+   */
+  readonly retries?: number
+  /** Prefixed to Octokit's own user agent (default `run-index`). */
+  readonly userAgent?: string
+  /** How many times one request waits out a rate limit before the failure surfaces (default 1). */
+  readonly rateLimitRetries?: number
+  /** The longest rate-limit wait taken in-process (default 60 s); a longer one surfaces as the failure. */
+  readonly longestRateLimitWait?: Duration.DurationInput
+  /**
+   * How long one second of the plugins' waits lasts: GitHub's `retry-after`, the retry backoff.
+   * One second, except in tests against a local stand-in.
+   */
+  readonly retryWaitUnit?: Duration.DurationInput
+  /**
+   * The throttling plugin: one write a second and the rate-limit waits above (default on). Off only
+   * for a stand-in that needs no pacing; without it a rate limit always surfaces at once.
+   */
+  readonly throttling?: boolean
+}
+
+/** Failures the caller is told about rather than retried blindly: rate limits go to the throttling plugin. */
+const doNotRetry = [400, 401, 403, 404, 410, 422, 429, 451]
+
+const authOptions = (auth: OctokitAuth) =>
+  "token" in auth
+    ? { auth: auth.token }
+    : {
+        authStrategy: createAppAuth,
+        auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId },
+      }
+
+/**
+ * An Octokit for the layer's lifetime. It holds nothing to release: requests go through the global
+ * `fetch`, each with its own abort signal. Octokit's log goes to Effect's logger, messages only (never
+ * the request options, which carry headers).
+ */
+export const layer = (options: OctokitClientOptions): Layer.Layer<OctokitClient> =>
+  Layer.effect(
+    OctokitClient,
+    Effect.gen(function* () {
+      const runtime = yield* Effect.runtime<never>()
+      const logAt =
+        (log: (message: string) => Effect.Effect<void>) =>
+        (message: string): void => {
+          Runtime.runFork(runtime)(log(String(message)))
+        }
+      const rateLimitRetries = options.rateLimitRetries ?? 1
+      const longestWaitSeconds = Duration.toSeconds(options.longestRateLimitWait ?? Duration.minutes(1))
+      const waitUnitMillis = Duration.toMillis(options.retryWaitUnit ?? Duration.seconds(1))
+      /** Wait in-process only when it is short and this request has not waited too often already. */
+      const waitOutRateLimit = (
+        retryAfterSeconds: number,
+        _options: unknown,
+        _octokit: unknown,
+        retryCount: number,
+      ) => retryCount < rateLimitRetries && retryAfterSeconds <= longestWaitSeconds
+
+      return new ThrottledOctokit({
+        ...authOptions(options.auth),
+        baseUrl: options.baseUrl.replace(/\/+$/, ""),
+        userAgent: options.userAgent ?? "run-index",
+        log: {
+          // The request log plugin reports every request at info and every non-2xx (304s and 404s
+          // included) at error: traces, not failures. The gateway reports real failures itself.
+          debug: () => undefined,
+          info: logAt(Effect.logDebug),
+          warn: logAt(Effect.logWarning),
+          error: logAt(Effect.logDebug),
+        },
+        retry: {
+          retries: options.retries ?? 2,
+          doNotRetry,
+          retryAfterBaseValue: waitUnitMillis,
+        },
+        throttle:
+          options.throttling === false
+            ? { enabled: false }
+            : {
+                // The plugin's limiters are shared by every Octokit in the process with the same id.
+                id: `run-index ${options.baseUrl}`,
+                retryAfterBaseValue: waitUnitMillis,
+                onRateLimit: waitOutRateLimit,
+                onSecondaryRateLimit: waitOutRateLimit,
+              },
+      })
+    }),
+  )
+
+const unset = Config.option
+
+/** The variables `layerConfig` reads, as GitHub Actions and the README name them. */
+const environment = Config.all({
+  baseUrl: Config.nonEmptyString("GITHUB_API_URL").pipe(Config.withDefault("https://api.github.com")),
+  token: unset(Config.redacted("GITHUB_TOKEN")),
+  appId: unset(Config.nonEmptyString("GITHUB_APP_ID")),
+  privateKey: unset(Config.redacted("GITHUB_APP_PRIVATE_KEY")),
+  installationId: unset(
+    Schema.Config("GITHUB_APP_INSTALLATION_ID", Schema.compose(Schema.NumberFromString, Schema.Int)),
+  ),
+})
+
+const appVariables = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID"] as const
+
+/**
+ * A key pasted into a single-line variable often carries its line breaks as the two characters `\n`.
+ * Neither PEM nor base64 ever contains a backslash, so turning them back is always safe.
+ */
+const restoreLineBreaks = (key: string): string => key.replaceAll("\\n", "\n")
+
+/**
+ * The client options from the environment: a GitHub App installation when all three `GITHUB_APP_*`
+ * variables are set (an explicit choice, preferred over a `GITHUB_TOKEN` that CI may set on its own),
+ * else `GITHUB_TOKEN`. Neither, or only some of the App's variables, is a configuration error that
+ * names the variables.
+ */
+export const config: Config.Config<OctokitClientOptions> = environment.pipe(
+  Config.mapOrFail(
+    ({
+      baseUrl,
+      token,
+      appId,
+      privateKey,
+      installationId,
+    }): Either.Either<OctokitClientOptions, ConfigError.ConfigError> => {
+      if (Option.isSome(appId) && Option.isSome(privateKey) && Option.isSome(installationId)) {
+        return Either.right({
+          baseUrl,
+          auth: {
+            appId: appId.value,
+            privateKey: restoreLineBreaks(Redacted.value(privateKey.value)),
+            installationId: installationId.value,
+          },
+        })
+      }
+      const appVariablesSet = [Option.isSome(appId), Option.isSome(privateKey), Option.isSome(installationId)]
+      if (appVariablesSet.some(Boolean)) {
+        const missing = appVariables.filter((_, index) => !appVariablesSet[index])
+        return Either.left(
+          ConfigError.MissingData(
+            [missing[0] ?? "GITHUB_APP_ID"],
+            `A GitHub App needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID; missing ${missing.join(", ")}`,
+          ),
+        )
+      }
+      return Option.match(token, {
+        onNone: () =>
+          Either.left(
+            ConfigError.MissingData(
+              ["GITHUB_TOKEN"],
+              "GitHub is not configured: set GITHUB_TOKEN, or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID (and GITHUB_API_URL for GitHub Enterprise Server)",
+            ),
+          ),
+        onSome: (secret) => Either.right({ baseUrl, auth: { token: Redacted.value(secret) } }),
+      })
+    },
+  ),
+)
+
+/** The client from the environment (see `config`); fails with a ConfigError naming the variables. */
+export const layerConfig: Layer.Layer<OctokitClient, ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.map(config, layer),
+)
