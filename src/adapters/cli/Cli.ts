@@ -195,9 +195,6 @@ const verify = Command.make("verify", { kind: kindFilter, json }, (input) =>
   Command.withDescription("check that every entry decodes and matches its key (exit 1 when any does not)"),
 )
 
-const keyValue = Schema.String.pipe(
-  Schema.pattern(/^[A-Za-z_][A-Za-z0-9_-]*=/, { message: () => "must be key=value" }),
-)
 const decodedOption = <A>(name: string, schema: Schema.Schema<A, string>) =>
   Options.text(name).pipe(
     Options.mapEffect((text) =>
@@ -219,8 +216,8 @@ const dispatch = Command.make(
     repo: decodedOption("repo", RepositoryName).pipe(Options.withDescription("owner/repo")),
     workflow: Options.text("workflow").pipe(Options.withDescription("workflow file (apply.yml) or id")),
     ref: Options.text("ref").pipe(Options.withDescription("branch or tag to run on")),
-    input: decodedOption("input", keyValue).pipe(
-      Options.repeated,
+    input: Options.keyValueMap("input").pipe(
+      Options.optional,
       Options.withDescription("a workflow input as key=value (repeatable)"),
     ),
     actor: Options.text("actor").pipe(
@@ -236,9 +233,7 @@ const dispatch = Command.make(
   },
   (input) =>
     Effect.gen(function* () {
-      const inputs = Object.fromEntries(
-        input.input.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
-      )
+      const inputs = Option.match(input.input, { onNone: () => ({}), onSome: (pairs) => Object.fromEntries(pairs) })
       const result = yield* dispatchRun({
         kind: input.kind,
         requestId: input.request,
