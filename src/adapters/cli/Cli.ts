@@ -233,7 +233,10 @@ const dispatch = Command.make(
   },
   (input) =>
     Effect.gen(function* () {
-      const inputs = Option.match(input.input, { onNone: () => ({}), onSome: (pairs) => Object.fromEntries(pairs) })
+      const inputs = Option.match(input.input, {
+        onNone: () => ({}),
+        onSome: (pairs) => Object.fromEntries(pairs),
+      })
       const result = yield* dispatchRun({
         kind: input.kind,
         requestId: input.request,

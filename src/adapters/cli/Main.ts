@@ -1,6 +1,6 @@
 import { ValidationError } from "@effect/cli"
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Exit } from "effect"
+import { Cause, Console, Effect, Exit, Logger } from "effect"
 import { ExitCode, ExitWith } from "./Output.js"
 
 /**
@@ -17,6 +17,8 @@ export const runCli = <E, R extends never>(program: Effect.Effect<void, E, R>) =
         const message = error instanceof Error ? error.message : String(error)
         return Console.error(`run-index: ${message}`).pipe(Effect.as(ExitCode.Failure as number))
       }),
+      // Logs are for people, stdout is for output (`--json`): logs go to stderr.
+      Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))),
       Effect.catchAllDefect((defect) =>
         Console.error(`run-index: unexpected failure\n${Cause.pretty(Cause.die(defect))}`).pipe(
           Effect.as(ExitCode.Failure as number),
@@ -25,6 +27,7 @@ export const runCli = <E, R extends never>(program: Effect.Effect<void, E, R>) =
     ),
     {
       disableErrorReporting: true,
+      disablePrettyLogger: true,
       teardown: (exit, onExit) =>
         onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : ExitCode.Failure),
     },
