@@ -164,7 +164,9 @@ export const requestStoreContract = (
           assert.strictEqual(read._tag, "Invalid")
           const update = yield* Effect.either(updateRequest(id, addAttempt("plan", 1)))
           assert.isTrue(update._tag === "Left" && update.left.reason === "Invalid")
-          assert.deepStrictEqual(yield* storedJson(requestPath(id)), { version: "seven" } as unknown as StoredDocument)
+          assert.deepStrictEqual(yield* storedJson(requestPath(id)), {
+            version: "seven",
+          } as unknown as StoredDocument)
         }),
       ),
     )
