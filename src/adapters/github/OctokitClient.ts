@@ -20,7 +20,10 @@ import {
 const ThrottledOctokit: typeof Octokit = Octokit.plugin(throttling, retry)
 
 /** The raw Octokit, a service of its own so tests can point it at a stand-in and still run the mapping. */
-export class OctokitClient extends Context.Tag("run-index/OctokitClient")<OctokitClient, Octokit>() {}
+export class OctokitClient extends Context.Tag("run-index/OctokitClient")<OctokitClient, OctokitInstance>() {}
+
+/** Named so declaration files can refer to it. */
+export interface OctokitInstance extends Octokit {}
 
 export type OctokitAuth =
   | { readonly token: string }
