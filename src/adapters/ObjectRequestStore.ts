@@ -1,4 +1,4 @@
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, Layer, Option, Schema, Stream } from "effect"
 import { describeParseError } from "../domain/EntryValidation.js"
 import {
   decodeRequestDocument,
@@ -6,9 +6,18 @@ import {
   type RequestDocument,
   requestPath,
 } from "../domain/RequestDocument.js"
-import type { RequestId } from "../domain/RequestId.js"
+import { RequestId } from "../domain/RequestId.js"
 import { RequestRead, RequestStore, RequestWrite } from "../ports/RequestStore.js"
 import { ObjectStore, WriteCondition, type WriteOutcome } from "./objects/ObjectStore.js"
+
+const requestsPrefix = "requests/"
+const decodeRequestId = Schema.decodeUnknownOption(RequestId)
+const requestIdOf = (path: string): Option.Option<RequestId> =>
+  path.startsWith(requestsPrefix) &&
+  path.endsWith(".json") &&
+  !path.slice(requestsPrefix.length).includes("/")
+    ? decodeRequestId(path.slice(requestsPrefix.length, -".json".length))
+    : Option.none()
 
 const written = (document: RequestDocument, outcome: WriteOutcome) =>
   outcome._tag === "Written" ? RequestWrite.Written({ document, tag: outcome.etag }) : RequestWrite.Stale()
@@ -55,6 +64,28 @@ export const layer: Layer.Layer<RequestStore, never, ObjectStore> = Layer.effect
       return written(next, outcome)
     })
 
-    return RequestStore.of({ get, compareAndSet, create })
+    const recentlyModified = Effect.fn("RequestStore.recentlyModified")(function* (limit: number) {
+      const newest: Array<{ readonly requestId: RequestId; readonly lastModified: number }> = []
+      yield* objects.list(requestsPrefix).pipe(
+        Stream.runForEach((listed) =>
+          Effect.sync(() => {
+            const requestId = requestIdOf(listed.path)
+            if (Option.isNone(requestId)) return
+            const oldest = newest[newest.length - 1]
+            if (newest.length >= limit && oldest !== undefined && oldest.lastModified >= listed.lastModified)
+              return
+            const at = newest.findIndex((each) => each.lastModified < listed.lastModified)
+            newest.splice(at < 0 ? newest.length : at, 0, {
+              requestId: requestId.value,
+              lastModified: listed.lastModified,
+            })
+            if (newest.length > limit) newest.pop()
+          }),
+        ),
+      )
+      return newest.map((each) => each.requestId)
+    })
+
+    return RequestStore.of({ get, compareAndSet, create, recentlyModified })
   }),
 )

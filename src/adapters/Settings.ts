@@ -27,5 +27,13 @@ export const port = Config.port("PORT").pipe(Config.withDefault(8787))
 /** Bearer token for `/v1`; when unset, one is generated into the data directory. */
 export const apiToken = Config.option(Config.redacted("RUN_INDEX_API_TOKEN"))
 
+/** Webhook secrets, comma-separated for rotation (the first signs nothing; any may verify). */
+export const webhookSecrets = Config.option(Config.redacted("GITHUB_WEBHOOK_SECRET"))
+
+export const webhookMaxBytes = Config.integer("RUN_INDEX_WEBHOOK_MAX_BYTES").pipe(
+  Config.validate({ message: "must be a positive number of bytes", validation: (bytes) => bytes > 0 }),
+  Config.withDefault(5 * 1024 * 1024),
+)
+
 export const describeStore = (bucketName: Option.Option<string>, directory: string): string =>
   Option.match(bucketName, { onNone: () => `directory ${directory}`, onSome: (name) => `s3://${name}` })

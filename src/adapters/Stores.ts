@@ -1,8 +1,10 @@
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
+import type { DeliveryLog } from "../ports/DeliveryLog.js"
 import type { RequestStore } from "../ports/RequestStore.js"
 import { Retention } from "../ports/Retention.js"
 import type { RunIndexStore } from "../ports/RunIndexStore.js"
+import * as ObjectDeliveryLog from "./ObjectDeliveryLog.js"
 import * as ObjectRequestStore from "./ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "./ObjectRunIndexStore.js"
 import * as DirectoryObjectStore from "./objects/DirectoryObjectStore.js"
@@ -55,9 +57,9 @@ export const fromEnvironment = Layer.unwrapEffect(
   Effect.gen(function* () {
     const choice = yield* storeChoice
     const days = yield* Settings.retentionDays
-    return Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer).pipe(
+    return Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer, ObjectDeliveryLog.layer).pipe(
       Layer.provideMerge(objectStoreLayer(choice)),
       Layer.merge(Layer.succeed(Retention, { days })),
     )
   }),
-) satisfies Layer.Layer<RunIndexStore | RequestStore | ObjectStore | Retention, unknown>
+) satisfies Layer.Layer<RunIndexStore | RequestStore | DeliveryLog | ObjectStore | Retention, unknown>

@@ -44,5 +44,10 @@ export class RequestStore extends Context.Tag("run-index/RequestStore")<
       requestId: RequestId,
       document: RequestDocument,
     ) => Effect.Effect<RequestWrite, StoreError>
+    /**
+     * The ids of the `limit` most recently modified documents, newest first. Reads the whole
+     * listing (one page in memory at a time), so callers bound how often they ask.
+     */
+    readonly recentlyModified: (limit: number) => Effect.Effect<ReadonlyArray<RequestId>, StoreError>
   }
 >() {}

@@ -7,6 +7,7 @@ import { WorkflowKind } from "../../domain/WorkflowKind.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { getRequestIdByRunId } from "../../programs/RunIndex.js"
 import { dispatchRoute, getRequestRoute } from "./RequestRoutes.js"
+import { type WebhookOptions, webhookRoute } from "./WebhookRoute.js"
 
 const problem = (status: number, error: string, detail: Record<string, unknown> = {}) =>
   HttpServerResponse.unsafeJson({ error, ...detail }, { status })
@@ -66,8 +67,12 @@ const readiness = Effect.gen(function* () {
 )
 
 /** The service's routes. Store failures become 503 with the failure's reason; nothing leaks a secret. */
-export const makeRouter = (options: { readonly apiToken: Redacted.Redacted<string> }) =>
+export const makeRouter = (options: {
+  readonly apiToken: Redacted.Redacted<string>
+  readonly webhook: WebhookOptions
+}) =>
   HttpRouter.empty.pipe(
+    HttpRouter.post("/webhooks/github", webhookRoute(options.webhook)),
     HttpRouter.get("/healthz", HttpServerResponse.unsafeJson({ status: "ok" })),
     HttpRouter.get("/readyz", readiness),
     HttpRouter.get("/v1/run-index/:kind/:runId", requireBearer(options.apiToken)(lookupRun)),

@@ -3,7 +3,7 @@ import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Layer, Option, Schedule, Stream } from "effect"
 import { StoreError } from "../../ports/StoreError.js"
-import { ObjectStore, WriteOutcome } from "./ObjectStore.js"
+import { type ListedObject, ObjectStore, WriteOutcome } from "./ObjectStore.js"
 
 /** One path segment of an object key; dot-files are the store's own (temp files, locks). */
 const segmentPattern = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/
@@ -187,7 +187,7 @@ export const layer = (root: string): Layer.Layer<ObjectStore, never, FileSystem.
       })
 
       /** Files below `relative` in key order, one directory read at a time. */
-      const walk = (relative: string): Stream.Stream<string, StoreError> =>
+      const walk = (relative: string): Stream.Stream<ListedObject, StoreError> =>
         Stream.unwrap(
           fs.readDirectory(pathApi.join(base, relative)).pipe(
             Effect.catchIf(
@@ -198,9 +198,16 @@ export const layer = (root: string): Layer.Layer<ObjectStore, never, FileSystem.
               Effect.forEach(
                 names.filter((name) => !name.startsWith(".")),
                 (name) =>
-                  fs
-                    .stat(pathApi.join(base, relative, name))
-                    .pipe(Effect.map((info) => ({ name, directory: info.type === "Directory" }))),
+                  fs.stat(pathApi.join(base, relative, name)).pipe(
+                    Effect.map((info) => ({
+                      name,
+                      directory: info.type === "Directory",
+                      lastModified: Option.getOrElse(
+                        Option.map(info.mtime, (mtime) => mtime.getTime()),
+                        () => 0,
+                      ),
+                    })),
+                  ),
                 { concurrency: 16 },
               ),
             ),
@@ -215,7 +222,9 @@ export const layer = (root: string): Layer.Layer<ObjectStore, never, FileSystem.
               Stream.fromIterable(children).pipe(
                 Stream.flatMap((child) => {
                   const childPath = relative === "" ? child.name : `${relative}/${child.name}`
-                  return child.directory ? walk(childPath) : Stream.make(childPath)
+                  return child.directory
+                    ? walk(childPath)
+                    : Stream.make({ path: childPath, lastModified: child.lastModified })
                 }),
               ),
             ),
@@ -225,10 +234,7 @@ export const layer = (root: string): Layer.Layer<ObjectStore, never, FileSystem.
 
       const list = (prefix: string) => {
         const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : ""
-        return walk(folder).pipe(
-          Stream.filter((path) => path.startsWith(prefix)),
-          Stream.map((path) => ({ path })),
-        )
+        return walk(folder).pipe(Stream.filter((listed) => listed.path.startsWith(prefix)))
       }
 
       return ObjectStore.of({ get, put, delete: remove, list })

@@ -5,16 +5,19 @@ const pageSize = 1000
 
 /** An object store in this process's memory; every build of the layer starts empty. */
 export const layerMemory: Layer.Layer<ObjectStore> = Layer.sync(ObjectStore, () => {
-  const objects = new Map<string, StoredObject>()
+  const objects = new Map<string, StoredObject & { readonly version: number }>()
   let version = 0
   const write = (path: string, body: string) => {
     version += 1
     const etag = `"m${version}"`
-    objects.set(path, { body, etag })
+    objects.set(path, { body, etag, version })
     return WriteOutcome.Written({ etag })
   }
   return ObjectStore.of({
-    get: (path) => Effect.sync(() => Option.fromNullable(objects.get(path))),
+    get: (path) =>
+      Effect.sync(() =>
+        Option.map(Option.fromNullable(objects.get(path)), ({ body, etag }) => ({ body, etag })),
+      ),
     put: (path, body, condition) =>
       Effect.sync(() => {
         const current = objects.get(path)
@@ -31,7 +34,15 @@ export const layerMemory: Layer.Layer<ObjectStore> = Layer.sync(ObjectStore, () 
     list: (prefix) =>
       Stream.suspend(() => {
         const paths = [...objects.keys()].filter((path) => path.startsWith(prefix)).sort()
-        return Stream.fromIterable(paths.map((path) => ({ path }))).pipe(Stream.rechunk(pageSize))
+        return Stream.fromIterable(paths).pipe(
+          Stream.rechunk(pageSize),
+          Stream.filterMap((path) =>
+            Option.map(Option.fromNullable(objects.get(path)), ({ version }) => ({
+              path,
+              lastModified: version,
+            })),
+          ),
+        )
       }),
   })
 })

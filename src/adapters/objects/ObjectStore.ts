@@ -24,6 +24,8 @@ export const WriteOutcome = Data.taggedEnum<WriteOutcome>()
 
 export interface ListedObject {
   readonly path: string
+  /** Orders modifications: epoch ms on S3 and the directory, a write counter in memory. */
+  readonly lastModified: number
 }
 
 /**

@@ -234,12 +234,14 @@ export const layer = (options: {
             { abortSignal: signal },
           ),
         )
-        const paths = (page.Contents ?? []).flatMap((object) =>
-          object.Key === undefined ? [] : [object.Key],
+        const listed = (page.Contents ?? []).flatMap((object) =>
+          object.Key === undefined
+            ? []
+            : [{ path: object.Key, lastModified: object.LastModified?.getTime() ?? 0 }],
         )
         const next =
           page.IsTruncated === true ? Option.fromNullable(page.NextContinuationToken) : Option.none()
-        return [Chunk.fromIterable(paths.map((path) => ({ path }))), next] as const
+        return [Chunk.fromIterable(listed), next] as const
       })
 
       return ObjectStore.of({

@@ -4,6 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Schema, Stream } from "effect"
 import * as GitHubSimulator from "../../../src/adapters/github/GitHubSimulator.js"
 import { makeRouter } from "../../../src/adapters/http/HttpService.js"
+import * as ObjectDeliveryLog from "../../../src/adapters/ObjectDeliveryLog.js"
 import * as ObjectRequestStore from "../../../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../../../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../../../src/adapters/objects/MemoryObjectStore.js"
@@ -22,9 +23,21 @@ const github = GitHubSimulator.layer({
 })
 
 const serviceOn = (store: Layer.Layer<RunIndexStore | ObjectStore>) =>
-  HttpServer.serve(makeRouter({ apiToken: Redacted.make(token) })).pipe(
+  HttpServer.serve(
+    makeRouter({
+      apiToken: Redacted.make(token),
+      webhook: { secrets: [Redacted.make("secret")], maxBytes: 1024 },
+    }),
+  ).pipe(
     Layer.provideMerge(NodeHttpServer.layerTest),
-    Layer.provideMerge(Layer.mergeAll(store, ObjectRequestStore.layer.pipe(Layer.provide(store)), github)),
+    Layer.provideMerge(
+      Layer.mergeAll(
+        store,
+        ObjectRequestStore.layer.pipe(Layer.provide(store)),
+        ObjectDeliveryLog.layer.pipe(Layer.provide(store)),
+        github,
+      ),
+    ),
   )
 
 const memoryStore = ObjectRunIndexStore.layer.pipe(Layer.provideMerge(MemoryObjectStore.layerMemory))

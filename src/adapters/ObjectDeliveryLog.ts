@@ -1,0 +1,77 @@
+import { Effect, Either, Layer, Option, Schema, Stream } from "effect"
+import { DeliveryId } from "../domain/WorkflowRunPayload.js"
+import { DeliveryLog, type DeliveryRecord, type ParkedDelivery } from "../ports/DeliveryLog.js"
+import { ObjectStore, WriteCondition } from "./objects/ObjectStore.js"
+
+const deliveriesPrefix = "webhooks/github/deliveries/"
+const parkedPrefix = "webhooks/github/parked/"
+
+const StoredRecord = Schema.parseJson(
+  Schema.Struct({
+    deliveryId: DeliveryId,
+    event: Schema.String,
+    outcome: Schema.String,
+    processedAt: Schema.String,
+  }),
+)
+const StoredParked = Schema.parseJson(
+  Schema.Struct({
+    deliveryId: DeliveryId,
+    headers: Schema.Record({ key: Schema.String, value: Schema.String }),
+    body: Schema.String,
+    reason: Schema.String,
+    parkedAt: Schema.String,
+    attempts: Schema.Number,
+  }),
+)
+const decodeRecord = Schema.decodeUnknownEither(StoredRecord)
+const decodeParked = Schema.decodeUnknownEither(StoredParked)
+
+/**
+ * Delivery records at `webhooks/github/deliveries/<id>.json` and parked deliveries at
+ * `webhooks/github/parked/<id>.json`, over any object store.
+ */
+export const layer: Layer.Layer<DeliveryLog, never, ObjectStore> = Layer.effect(
+  DeliveryLog,
+  Effect.gen(function* () {
+    const objects = yield* ObjectStore
+    const recordPath = (deliveryId: string) => `${deliveriesPrefix}${deliveryId}.json`
+    const parkedPath = (deliveryId: string) => `${parkedPrefix}${deliveryId}.json`
+
+    const processed = Effect.fn("DeliveryLog.processed")(function* (deliveryId: DeliveryId) {
+      const stored = yield* objects.get(recordPath(deliveryId))
+      // A record that does not decode still says the delivery was processed.
+      return Option.map(
+        stored,
+        (found): DeliveryRecord =>
+          Either.getOrElse(decodeRecord(found.body), () => ({
+            deliveryId,
+            event: "unknown",
+            outcome: "unreadable-record",
+            processedAt: "",
+          })),
+      )
+    })
+
+    const record = Effect.fn("DeliveryLog.record")(function* (entry: DeliveryRecord) {
+      yield* objects.put(recordPath(entry.deliveryId), JSON.stringify(entry), WriteCondition.Always())
+    })
+
+    const park = Effect.fn("DeliveryLog.park")(function* (entry: ParkedDelivery) {
+      yield* objects.put(parkedPath(entry.deliveryId), JSON.stringify(entry), WriteCondition.Always())
+    })
+
+    const unpark = Effect.fn("DeliveryLog.unpark")(function* (deliveryId: DeliveryId) {
+      yield* objects.delete(parkedPath(deliveryId))
+    })
+
+    const parked = objects.list(parkedPrefix).pipe(
+      Stream.mapEffect((listed) => objects.get(listed.path), { concurrency: 8 }),
+      Stream.filterMap((stored) =>
+        Option.flatMap(stored, (found) => Either.getRight(decodeParked(found.body))),
+      ),
+    )
+
+    return DeliveryLog.of({ processed, record, park, parked, unpark })
+  }),
+)

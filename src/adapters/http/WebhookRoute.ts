@@ -1,0 +1,107 @@
+import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { verifyWithFallback } from "@octokit/webhooks-methods"
+import { Effect, Either, Option, Redacted, Schema } from "effect"
+import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
+import { processDelivery } from "../../programs/Webhooks.js"
+
+const problem = (status: number, error: string, detail: Record<string, unknown> = {}) =>
+  HttpServerResponse.unsafeJson({ error, ...detail }, { status })
+
+export interface WebhookOptions {
+  /** Every secret a signature may be made with (the first is current; the rest are being rotated out). */
+  readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
+  readonly maxBytes: number
+}
+
+class BodyTooLarge {
+  readonly _tag = "BodyTooLarge"
+}
+
+const verifySignature = (
+  secrets: ReadonlyArray<Redacted.Redacted<string>>,
+  body: string,
+  signature: string,
+) => {
+  const [current, ...previous] = secrets.map(Redacted.value)
+  if (current === undefined || signature === "") return Effect.succeed(false)
+  return Effect.tryPromise(() => verifyWithFallback(current, body, signature, previous)).pipe(
+    Effect.map((valid) => valid === true),
+    Effect.orElseSucceed(() => false),
+  )
+}
+
+const headerRecord = (headers: Readonly<Record<string, string | undefined>>) =>
+  Object.fromEntries(
+    Object.entries(headers).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined &&
+        (entry[0].startsWith("x-github-") ||
+          entry[0] === "x-hub-signature-256" ||
+          entry[0] === "content-type"),
+    ),
+  )
+
+/**
+ * `POST /webhooks/github`: a raw body of at most `maxBytes` (413), a valid `X-Hub-Signature-256`
+ * (401), an `X-GitHub-Delivery` (400); then the delivery is processed. A duplicate is 200
+ * `{"duplicate":true}`; a delivery that could not be processed is parked for replay (202).
+ */
+export const webhookRoute = (options: WebhookOptions) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const declaredLength = Number(request.headers["content-length"] ?? "0")
+    if (declaredLength > options.maxBytes)
+      return problem(413, "payload too large", { maxBytes: options.maxBytes })
+    const body = yield* request.text.pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(options.maxBytes)),
+      Effect.mapError(() => new BodyTooLarge()),
+      Effect.either,
+    )
+    if (Either.isLeft(body)) return problem(413, "payload too large", { maxBytes: options.maxBytes })
+    const signature = request.headers["x-hub-signature-256"] ?? ""
+    if (!(yield* verifySignature(options.secrets, body.right, signature))) {
+      return problem(401, "invalid signature", {
+        detail: "X-Hub-Signature-256 does not match any configured secret",
+      })
+    }
+    const deliveryId = Schema.decodeUnknownEither(DeliveryId)(request.headers["x-github-delivery"])
+    if (Either.isLeft(deliveryId)) {
+      return problem(400, "invalid header", {
+        header: "X-GitHub-Delivery",
+        detail: "a delivery id is required",
+      })
+    }
+    const event = request.headers["x-github-event"] ?? ""
+    if (event === "")
+      return problem(400, "invalid header", { header: "X-GitHub-Event", detail: "an event name is required" })
+    const result = yield* processDelivery({
+      deliveryId: deliveryId.right,
+      event,
+      headers: headerRecord(request.headers),
+      body: body.right,
+    }).pipe(
+      Effect.map((outcome) => {
+        switch (outcome._tag) {
+          case "Duplicate":
+            return HttpServerResponse.unsafeJson({ duplicate: true })
+          case "Pong":
+            return HttpServerResponse.unsafeJson({ pong: true })
+          case "Ignored":
+            return HttpServerResponse.unsafeJson({ ignored: outcome.event }, { status: 202 })
+          case "Processed":
+            return HttpServerResponse.unsafeJson({
+              outcome: outcome.outcome,
+              source: outcome.source,
+              requestId: outcome.requestId,
+              kind: outcome.kind,
+            })
+          case "Parked":
+            return HttpServerResponse.unsafeJson({ parked: true, reason: outcome.reason }, { status: 202 })
+        }
+      }),
+      Effect.catchTag("MalformedPayload", (malformed) =>
+        Effect.succeed(problem(400, "invalid body", { detail: malformed.detail })),
+      ),
+    )
+    return result
+  })

@@ -1,0 +1,287 @@
+import { Clock, Data, Effect, Either, Metric, Option, Schema, Stream } from "effect"
+import { classifyRun } from "../domain/Classification.js"
+import { describeParseError } from "../domain/EntryValidation.js"
+import { attemptsOf, type RequestDocument } from "../domain/RequestDocument.js"
+import { RequestId } from "../domain/RequestId.js"
+import { applyRunEvent, type PatchOutcome, type RunEvent } from "../domain/RunEventPatch.js"
+import { timestampFromMillis } from "../domain/Timestamp.js"
+import type { WorkflowKind } from "../domain/WorkflowKind.js"
+import { type DeliveryId, WorkflowRunPayload } from "../domain/WorkflowRunPayload.js"
+import { AttemptEvents } from "../ports/AttemptEvents.js"
+import { DeliveryLog } from "../ports/DeliveryLog.js"
+import { RequestStore } from "../ports/RequestStore.js"
+import { RunIndexStore } from "../ports/RunIndexStore.js"
+import type { StoreError } from "../ports/StoreError.js"
+import { WebhookSettings } from "../ports/WebhookSettings.js"
+import { type RequestUnavailable, retryTransient, updateRequest } from "./RequestUpdates.js"
+import { claimRun } from "./RunIndex.js"
+
+/** Where a run's request was found: the index first, then the bounded fallbacks, or nowhere. */
+export type CorrelationSource = "index" | "scan" | "branch" | "title" | "name" | "none"
+
+export const correlations = Metric.counter("run_index_webhook_correlations_total", {
+  description: "workflow_run deliveries by how their request was found",
+})
+
+/** A delivery whose body cannot be a `workflow_run` event: 400, and nothing changes. */
+export class MalformedPayload extends Data.TaggedError("MalformedPayload")<{ readonly detail: string }> {
+  override get message(): string {
+    return `malformed workflow_run payload: ${this.detail}`
+  }
+}
+
+export interface Delivery {
+  readonly deliveryId: DeliveryId
+  readonly event: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}
+
+export type DeliveryResult =
+  | { readonly _tag: "Duplicate" }
+  | { readonly _tag: "Pong" }
+  | { readonly _tag: "Ignored"; readonly event: string }
+  | {
+      readonly _tag: "Processed"
+      readonly outcome: string
+      readonly source: CorrelationSource
+      readonly requestId: RequestId | null
+      readonly kind: WorkflowKind | null
+    }
+  | { readonly _tag: "Parked"; readonly reason: string }
+
+const decodePayload = Schema.decodeUnknownEither(Schema.parseJson(WorkflowRunPayload))
+const isRequestId = Schema.is(RequestId)
+
+const runEventOf = (payload: WorkflowRunPayload): RunEvent => ({
+  runId: payload.workflow_run.id,
+  runAttempt: payload.workflow_run.run_attempt,
+  status: payload.workflow_run.status,
+  conclusion: payload.workflow_run.conclusion,
+  headSha: payload.workflow_run.head_sha,
+  htmlUrl: payload.workflow_run.html_url,
+  repository: payload.repository.full_name,
+  createdAt: Date.parse(payload.workflow_run.created_at),
+  updatedAt: Date.parse(payload.workflow_run.updated_at),
+})
+
+/** Words of a title or name that could be request ids, in order, at most `limit`. */
+const candidateIds = (text: string | null, limit: number): ReadonlyArray<RequestId> =>
+  [...new Set((text ?? "").split(/[^A-Za-z0-9_.-]+/).map((word) => word.replace(/\.+$/, "")))]
+    .filter((word): word is RequestId => word.length >= 3 && isRequestId(word))
+    .slice(0, limit)
+
+/** Whether the request's document can take this run: an attempt of the kind holds it or may attach it. */
+const canTake = (document: RequestDocument, kind: WorkflowKind, event: RunEvent, toleranceMillis: number) => {
+  const outcome = applyRunEvent(document, kind, event, toleranceMillis)
+  return outcome._tag !== "NoAttempt" && outcome._tag !== "OtherRepository"
+}
+
+/**
+ * Finds the request that owns a run: the run index, then — on a miss — the bounded fallbacks:
+ * for destroy, a scan of recently modified requests for an attempt holding the run; then the branch
+ * `request/<id>`, a request id in the title, then in the workflow name, each only when that request
+ * exists and can take the run. A fallback hit claims the index entry, healing it.
+ */
+export const correlate = Effect.fn("Webhooks.correlate")(function* (
+  kind: WorkflowKind,
+  payload: WorkflowRunPayload,
+) {
+  const index = yield* RunIndexStore
+  const requests = yield* RequestStore
+  const settings = yield* WebhookSettings
+  const event = runEventOf(payload)
+  const found = (requestId: RequestId, source: CorrelationSource) => Option.some({ requestId, source })
+
+  const entry = yield* retryTransient(index.get({ kind, runId: event.runId }))
+  if (entry._tag === "Found") return found(entry.entry.requestId, "index")
+
+  const readable = (requestId: RequestId) =>
+    Effect.map(retryTransient(requests.get(requestId)), (read) =>
+      read._tag === "Found" ? Option.some(read.document) : Option.none(),
+    )
+  const firstThatCanTake = (ids: ReadonlyArray<RequestId>, holdsRun: boolean) =>
+    Effect.findFirst(ids, (requestId) =>
+      Effect.map(readable(requestId), (document) =>
+        Option.exists(document, (each) =>
+          holdsRun
+            ? attemptsOf(each, kind).some((attempt) => attempt.runId === event.runId)
+            : canTake(each, kind, event, settings.toleranceMillis),
+        ),
+      ),
+    )
+
+  const fallbacks: ReadonlyArray<
+    readonly [CorrelationSource, Effect.Effect<Option.Option<RequestId>, StoreError>]
+  > = [
+    [
+      "scan",
+      kind === "destroy"
+        ? Effect.flatMap(retryTransient(requests.recentlyModified(settings.destroyScanLimit)), (ids) =>
+            firstThatCanTake(ids, true),
+          )
+        : Effect.succeedNone,
+    ],
+    [
+      "branch",
+      Option.match(Option.fromNullable(/^request\/(.+)$/.exec(payload.workflow_run.head_branch ?? "")?.[1]), {
+        onNone: () => Effect.succeedNone,
+        onSome: (id) => (isRequestId(id) ? firstThatCanTake([id], false) : Effect.succeedNone),
+      }),
+    ],
+    [
+      "title",
+      Effect.suspend(() =>
+        firstThatCanTake(candidateIds(payload.workflow_run.display_title, settings.titleWordLimit), false),
+      ),
+    ],
+    [
+      "name",
+      Effect.suspend(() =>
+        firstThatCanTake(candidateIds(payload.workflow_run.name, settings.titleWordLimit), false),
+      ),
+    ],
+  ]
+  for (const [source, lookup] of fallbacks) {
+    const requestId = yield* lookup
+    if (Option.isNone(requestId)) continue
+    // Self-healing: the index learns the mapping; if someone else claimed it meanwhile, they own it.
+    const claim = yield* retryTransient(claimRun({ kind, runId: event.runId, requestId: requestId.value }))
+    if (claim._tag === "OwnedByOther") return found(claim.owner, "index")
+    return found(requestId.value, source)
+  }
+  return Option.none<{ readonly requestId: RequestId; readonly source: CorrelationSource }>()
+})
+
+/** Applies one `workflow_run` payload: classify, correlate, patch the owning attempt with compare-and-set. */
+export const handleWorkflowRun = Effect.fn("Webhooks.handleWorkflowRun")(function* (
+  payload: WorkflowRunPayload,
+) {
+  const settings = yield* WebhookSettings
+  const kind = classifyRun(
+    { path: payload.workflow_run.path ?? "", name: payload.workflow_run.name ?? "" },
+    settings.workflowFiles,
+  )
+  if (Option.isNone(kind)) {
+    return { outcome: "unclassified", source: "none" as CorrelationSource, requestId: null, kind: null }
+  }
+  const owner = yield* correlate(kind.value, payload)
+  yield* Metric.update(
+    Metric.tagged(
+      correlations,
+      "source",
+      Option.match(owner, { onNone: () => "none", onSome: (each) => each.source }),
+    ),
+    1,
+  )
+  if (Option.isNone(owner))
+    return { outcome: "no-request", source: "none" as CorrelationSource, requestId: null, kind: kind.value }
+  const { requestId, source } = owner.value
+  yield* Effect.annotateCurrentSpan({ requestId, source })
+  const event = runEventOf(payload)
+  let outcome: PatchOutcome = { _tag: "NoAttempt" }
+  yield* updateRequest(requestId, (document) => {
+    outcome = applyRunEvent(document, kind.value, event, settings.toleranceMillis)
+    return outcome._tag === "Patched" ? Option.some(outcome.document) : Option.none()
+  }).pipe(
+    Effect.catchIf(
+      (error): error is RequestUnavailable =>
+        error._tag === "RequestUnavailable" && error.reason === "Missing",
+      () => Effect.sync(() => (outcome = { _tag: "NoAttempt" })),
+    ),
+  )
+  const final = outcome as PatchOutcome
+  if (final._tag === "Patched" && final.events.length > 0) {
+    const sink = yield* AttemptEvents
+    yield* sink.publish(final.events.map((each) => ({ requestId, event: each })))
+  }
+  yield* Effect.logInfo("workflow_run handled").pipe(
+    Effect.annotateLogs({ runId: event.runId, kind: kind.value, requestId, source, outcome: final._tag }),
+  )
+  return { outcome: final._tag, source, requestId, kind: kind.value }
+})
+
+/**
+ * Processes one verified delivery: a duplicate changes nothing; `ping` is answered; other events are
+ * recorded and ignored; a `workflow_run` is handled and only then recorded. A delivery that still
+ * fails after bounded retries is parked with its headers and raw body for replay.
+ */
+export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
+  delivery: Delivery,
+  previousAttempts = 0,
+) {
+  const log = yield* DeliveryLog
+  const now = () => Effect.map(Clock.currentTimeMillis, timestampFromMillis)
+  if (Option.isSome(yield* retryTransient(log.processed(delivery.deliveryId))))
+    return { _tag: "Duplicate" } as DeliveryResult
+  if (delivery.event === "ping") return { _tag: "Pong" } as DeliveryResult
+  if (delivery.event !== "workflow_run") {
+    yield* retryTransient(
+      log.record({
+        deliveryId: delivery.deliveryId,
+        event: delivery.event,
+        outcome: "ignored",
+        processedAt: yield* now(),
+      }),
+    )
+    return { _tag: "Ignored", event: delivery.event } as DeliveryResult
+  }
+  const payload = decodePayload(delivery.body)
+  if (Either.isLeft(payload)) return yield* new MalformedPayload({ detail: describeParseError(payload.left) })
+
+  const handled = yield* Effect.either(handleWorkflowRun(payload.right))
+  if (Either.isLeft(handled)) {
+    const reason = handled.left.message
+    yield* Effect.logWarning("delivery parked").pipe(
+      Effect.annotateLogs({ deliveryId: delivery.deliveryId, reason }),
+    )
+    yield* retryTransient(
+      log.park({
+        deliveryId: delivery.deliveryId,
+        headers: delivery.headers,
+        body: delivery.body,
+        reason,
+        parkedAt: yield* now(),
+        attempts: previousAttempts + 1,
+      }),
+    )
+    return { _tag: "Parked", reason } as DeliveryResult
+  }
+  yield* retryTransient(
+    log.record({
+      deliveryId: delivery.deliveryId,
+      event: delivery.event,
+      outcome: handled.right.outcome,
+      processedAt: yield* now(),
+    }),
+  )
+  return { _tag: "Processed", ...handled.right } as DeliveryResult
+})
+
+/** Replays every parked delivery once; those that now succeed are unparked, the others stay parked. */
+export const replayParked = Effect.fn("Webhooks.replayParked")(function* () {
+  const log = yield* DeliveryLog
+  let replayed = 0
+  let stillParked = 0
+  yield* Stream.runForEach(log.parked, (parked) =>
+    Effect.gen(function* () {
+      const result = yield* processDelivery(
+        {
+          deliveryId: parked.deliveryId,
+          event: parked.headers["x-github-event"] ?? "workflow_run",
+          headers: parked.headers,
+          body: parked.body,
+        },
+        parked.attempts,
+      ).pipe(Effect.either)
+      if (Either.isRight(result) && result.right._tag === "Parked") {
+        stillParked += 1
+        return
+      }
+      // Processed, a duplicate, or a body that can never succeed: it leaves the parking lot.
+      yield* retryTransient(log.unpark(parked.deliveryId))
+      replayed += 1
+    }),
+  )
+  return { replayed, stillParked }
+})

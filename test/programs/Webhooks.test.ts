@@ -1,0 +1,206 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, Option, Schema, TestClock } from "effect"
+import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
+import { ObjectStore, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
+import type { WorkflowKind } from "../../src/domain/WorkflowKind.js"
+import { DeliveryId } from "../../src/domain/WorkflowRunPayload.js"
+import { DeliveryLog } from "../../src/ports/DeliveryLog.js"
+import { RequestStore } from "../../src/ports/RequestStore.js"
+import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
+import { StoreError } from "../../src/ports/StoreError.js"
+import { dispatchRun } from "../../src/programs/DispatchRun.js"
+import { processDelivery, replayParked } from "../../src/programs/Webhooks.js"
+import { requestId, runId } from "../support/fixtures.js"
+import { repository, world } from "../support/world.js"
+
+const summary = (result: object) => ({ ...result }) as Record<string, unknown>
+
+let deliveries = 0
+const delivery = (payload: unknown, event = "workflow_run") => ({
+  deliveryId: Schema.decodeSync(DeliveryId)(`d-${++deliveries}`),
+  event,
+  headers: { "x-github-event": event },
+  body: JSON.stringify(payload),
+})
+
+const attemptOf = (id: string, kind: WorkflowKind, attempt = 1) =>
+  Effect.gen(function* () {
+    const read = yield* (yield* RequestStore).get(requestId(id))
+    return read._tag === "Found"
+      ? read.document.runs[kind]?.attempts.find((each) => each.attempt === attempt)
+      : undefined
+  })
+
+/** Dispatches, lets every run finish, and returns the events GitHub would have sent. */
+const dispatchAndFinish = (id: string, kind: WorkflowKind, workflow: string) =>
+  Effect.gen(function* () {
+    const simulator = yield* GitHubSimulator.GitHubSimulator
+    const result = yield* dispatchRun({
+      kind,
+      requestId: requestId(id),
+      repository,
+      workflow,
+      ref: "main",
+      inputs: { request_id: id },
+    })
+    yield* TestClock.adjust("2 minutes")
+    const runId = Option.getOrThrow(result.runId)
+    return (yield* simulator.publishedEvents).filter((event) => event.workflow_run.id === runId)
+  })
+
+describe("webhook processing", () => {
+  it.effect(
+    "the events of a run, shuffled and duplicated, leave the attempt completed exactly as GitHub says",
+    () =>
+      Effect.gen(function* () {
+        const events = yield* dispatchAndFinish("req_hooks", "apply", "apply.yml")
+        assert.strictEqual(events.length, 3)
+        const shuffled = [events[2]!, events[0]!, events[2]!, events[1]!, events[0]!]
+        for (const event of shuffled) yield* processDelivery(delivery(event))
+        const attempt = yield* attemptOf("req_hooks", "apply")
+        const last = events[2]!.workflow_run
+        assert.deepStrictEqual(
+          [attempt?.status, attempt?.conclusion, attempt?.completedAt, attempt?.runAttempt],
+          ["completed", last.conclusion, new Date(last.updated_at).toISOString(), 1],
+        )
+      }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect("a processed delivery is a duplicate the second time and changes nothing", () =>
+    Effect.gen(function* () {
+      const events = yield* dispatchAndFinish("req_dup", "apply", "apply.yml")
+      const same = delivery(events[1])
+      const first = yield* processDelivery(same)
+      assert.strictEqual(first._tag, "Processed")
+      assert.strictEqual((yield* processDelivery(same))._tag, "Duplicate")
+    }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect("a run with no index entry is found by its title, and the index heals", () =>
+    Effect.gen(function* () {
+      const events = yield* dispatchAndFinish("req_title", "apply", "apply.yml")
+      const id = events[0]!.workflow_run.id
+      yield* (yield* RunIndexStore).delete({ kind: "apply", runId: runId(id) })
+      const result = yield* processDelivery(delivery(events[1]))
+      assert.deepInclude(summary(result), { _tag: "Processed", source: "title", requestId: "req_title" })
+      const entry = yield* (yield* RunIndexStore).get({ kind: "apply", runId: runId(id) })
+      assert.strictEqual(entry._tag === "Found" ? entry.entry.requestId : entry._tag, requestId("req_title"))
+    }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect("a destroy run with no index entry is found by scanning recent requests for its run id", () =>
+    Effect.gen(function* () {
+      const events = yield* dispatchAndFinish("req_scan", "destroy", "destroy.yml")
+      yield* (yield* RunIndexStore).delete({ kind: "destroy", runId: runId(events[0]!.workflow_run.id) })
+      const result = yield* processDelivery(delivery(events[2]))
+      assert.deepInclude(summary(result), { _tag: "Processed", source: "scan", requestId: "req_scan" })
+    }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect("a run on the branch request/<id> attaches to that request's unresolved attempt", () =>
+    Effect.gen(function* () {
+      const simulator = yield* GitHubSimulator.GitHubSimulator
+      const fiber = yield* Effect.fork(
+        dispatchRun({
+          kind: "destroy",
+          requestId: requestId("req_branch"),
+          repository,
+          workflow: "destroy.yml",
+          ref: "main",
+          inputs: {},
+        }),
+      )
+      yield* TestClock.adjust("30 seconds")
+      assert.strictEqual((yield* Fiber.join(fiber)).source, "unresolved")
+      yield* TestClock.adjust("2 minutes")
+      const created = (yield* simulator.publishedEvents)[0]!
+      const onBranch = {
+        ...created,
+        workflow_run: {
+          ...created.workflow_run,
+          id: created.workflow_run.id + 7,
+          head_branch: "request/req_branch",
+        },
+      }
+      const result = yield* processDelivery(delivery(onBranch))
+      assert.deepInclude(summary(result), { source: "branch", requestId: "req_branch" })
+      assert.strictEqual((yield* attemptOf("req_branch", "destroy"))?.runId, runId(onBranch.workflow_run.id))
+    }).pipe(Effect.provide(world({ mode: "no-run-details", runCreationDelay: "90 seconds" }))),
+  )
+
+  it.effect("an event from another repository never patches the attempt", () =>
+    Effect.gen(function* () {
+      const events = yield* dispatchAndFinish("req_repo", "apply", "apply.yml")
+      const foreign = { ...events[2]!, repository: { full_name: "evil/fork" } }
+      const result = yield* processDelivery(delivery(foreign))
+      assert.deepInclude(summary(result), { _tag: "Processed", outcome: "OtherRepository" })
+      assert.strictEqual((yield* attemptOf("req_repo", "apply"))?.status, "queued")
+    }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect("ping is answered, other events are recorded and ignored, a malformed body fails", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* processDelivery(delivery({ zen: "hi" }, "ping")))._tag, "Pong")
+      const push = delivery({ ref: "main" }, "push")
+      assert.strictEqual((yield* processDelivery(push))._tag, "Ignored")
+      assert.isTrue(Option.isSome(yield* (yield* DeliveryLog).processed(push.deliveryId)))
+      const malformed = yield* Effect.either(processDelivery(delivery({ workflow_run: { id: "x" } })))
+      assert.isTrue(malformed._tag === "Left" && malformed.left._tag === "MalformedPayload")
+    }).pipe(Effect.provide(world())),
+  )
+
+  it.effect(
+    "when the request cannot be written the delivery is parked, not recorded, and a replay finishes it",
+    () =>
+      Effect.gen(function* () {
+        const events = yield* dispatchAndFinish("req_park", "apply", "apply.yml")
+        const objects = yield* ObjectStore
+        yield* objects.put("requests/req_park.json", "corrupt", WriteCondition.Always())
+        const failing = delivery(events[2])
+        const parked = yield* processDelivery(failing)
+        assert.strictEqual(parked._tag, "Parked")
+        assert.isTrue(Option.isNone(yield* (yield* DeliveryLog).processed(failing.deliveryId)))
+        const stillBroken = yield* replayParked()
+        assert.deepStrictEqual(stillBroken, { replayed: 0, stillParked: 1 })
+        // The operator repairs the document; the replay now applies the event.
+        const document = {
+          version: 1,
+          runs: {
+            apply: {
+              currentAttempt: 1,
+              attempts: [
+                {
+                  attempt: 1,
+                  status: "queued",
+                  dispatchedAt: "2025-01-01T00:00:00.000Z",
+                  runId: events[0]!.workflow_run.id,
+                },
+              ],
+            },
+          },
+        }
+        yield* objects.put("requests/req_park.json", JSON.stringify(document), WriteCondition.Always())
+        assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0 })
+        assert.strictEqual((yield* attemptOf("req_park", "apply"))?.status, "completed")
+        assert.isTrue(Option.isSome(yield* (yield* DeliveryLog).processed(failing.deliveryId)))
+      }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect("a store that stays throttled fails the delivery without recording it", () =>
+    Effect.gen(function* () {
+      const log = yield* DeliveryLog
+      const throttled = new StoreError({ reason: "Throttled", operation: "get", detail: "SlowDown" })
+      const failing = delivery({})
+      const fiber = yield* Effect.fork(
+        processDelivery(failing).pipe(
+          Effect.provideService(DeliveryLog, { ...log, processed: () => Effect.fail(throttled) }),
+          Effect.either,
+        ),
+      )
+      yield* TestClock.adjust("1 minute")
+      const outcome = yield* Fiber.join(fiber)
+      assert.isTrue(outcome._tag === "Left" && outcome.left._tag === "StoreError")
+      assert.isTrue(Option.isNone(yield* log.processed(failing.deliveryId)))
+    }).pipe(Effect.provide(world())),
+  )
+})

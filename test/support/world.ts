@@ -1,0 +1,29 @@
+import { Layer, Schema } from "effect"
+import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
+import * as ObjectDeliveryLog from "../../src/adapters/ObjectDeliveryLog.js"
+import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
+import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
+import * as MemoryObjectStore from "../../src/adapters/objects/MemoryObjectStore.js"
+import type { ObjectStore } from "../../src/adapters/objects/ObjectStore.js"
+import { RepositoryName } from "../../src/domain/WorkflowRun.js"
+
+export const repository = Schema.decodeSync(RepositoryName)("acme/infra")
+
+/** Every store over one object store (memory unless given), and a simulated GitHub with the platform's workflows. */
+export const world = (
+  options: GitHubSimulator.SimulatorOptions = {},
+  objects: Layer.Layer<ObjectStore, unknown> = MemoryObjectStore.layerMemory,
+) =>
+  Layer.mergeAll(
+    ObjectRunIndexStore.layer,
+    ObjectRequestStore.layer,
+    ObjectDeliveryLog.layer,
+    GitHubSimulator.layer({
+      workflows: [
+        { repository, file: "plan.yml", name: "Plan", runName: "Plan ${{ inputs.request_id }}" },
+        { repository, file: "apply.yml", name: "Apply", runName: "Apply ${{ inputs.request_id }}" },
+        { repository, file: "destroy.yml", name: "Destroy" },
+      ],
+      ...options,
+    }),
+  ).pipe(Layer.provideMerge(objects))
