@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Option, Schema, TestClock } from "effect"
+import { Chunk, Effect, Fiber, Layer, Option, Queue, Schema, TestClock } from "effect"
+import * as AttemptEventHubLayer from "../../src/adapters/AttemptEventHub.js"
+import { AttemptEventHub } from "../../src/adapters/AttemptEventHub.js"
 import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
 import { ObjectStore, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
 import type { WorkflowKind } from "../../src/domain/WorkflowKind.js"
@@ -202,5 +204,27 @@ describe("webhook processing", () => {
       assert.isTrue(outcome._tag === "Left" && outcome.left._tag === "StoreError")
       assert.isTrue(Option.isNone(yield* log.processed(failing.deliveryId)))
     }).pipe(Effect.provide(world())),
+  )
+
+  it.effect(
+    "library users receive one started and one completed event per run attempt, however often GitHub repeats itself",
+    () =>
+      Effect.gen(function* () {
+        const hub = yield* AttemptEventHub
+        const subscription = yield* hub.subscribe
+        const events = yield* dispatchAndFinish("req_events", "apply", "apply.yml")
+        for (const event of [...events, ...events]) yield* processDelivery(delivery(event))
+        const received = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+        assert.deepStrictEqual(
+          received.map((each) => [each.requestId, each.event._tag]),
+          [
+            ["req_events", "AttemptStarted"],
+            ["req_events", "AttemptCompleted"],
+          ],
+        )
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(Layer.merge(world({ mode: "run-details" }), AttemptEventHubLayer.layer)),
+      ),
   )
 })

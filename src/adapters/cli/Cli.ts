@@ -5,10 +5,12 @@ import { RequestId } from "../../domain/RequestId.js"
 import { RunIdFromString } from "../../domain/RunId.js"
 import { workflowKinds } from "../../domain/WorkflowKind.js"
 import { RepositoryName } from "../../domain/WorkflowRun.js"
+import { DeliveryLog } from "../../ports/DeliveryLog.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { dispatchRun } from "../../programs/DispatchRun.js"
 import { indexStats, verifyIndex } from "../../programs/Inspection.js"
 import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIndex.js"
+import { replayParked } from "../../programs/Webhooks.js"
 import { dispatchResultJson } from "../DispatchOutput.js"
 import * as Server from "../http/Server.js"
 import {
@@ -263,13 +265,53 @@ const dispatch = Command.make(
     }),
 ).pipe(Command.withDescription("dispatch a workflow for a request, learn its run id and claim it"))
 
+const parked = Command.make("parked", { json }, (input) =>
+  Effect.gen(function* () {
+    const log = yield* DeliveryLog
+    yield* log.parked.pipe(
+      Stream.runForEach((delivery) =>
+        input.json
+          ? printJson({
+              deliveryId: delivery.deliveryId,
+              event: delivery.headers["x-github-event"] ?? null,
+              reason: delivery.reason,
+              parkedAt: delivery.parkedAt,
+              attempts: delivery.attempts,
+            })
+          : Console.log(
+              `${delivery.deliveryId}  ${delivery.parkedAt}  attempts ${delivery.attempts}  ${delivery.reason}`,
+            ),
+      ),
+    )
+  }),
+).pipe(
+  Command.withDescription(
+    "list webhook deliveries that could not be processed (--json: one object per line)",
+  ),
+)
+
+const replay = Command.make("replay", { json }, (input) =>
+  Effect.gen(function* () {
+    const result = yield* replayParked()
+    yield* input.json
+      ? printJson(result)
+      : Console.log(`replayed ${result.replayed}; still parked ${result.stillParked}`)
+    if (result.stillParked > 0) return yield* exitWith(ExitCode.Failure)
+  }),
+).pipe(Command.withDescription("process every parked delivery again; exit 1 while any stays parked"))
+
+const deliveries = Command.make("deliveries").pipe(
+  Command.withDescription("parked webhook deliveries"),
+  Command.withSubcommands([parked, replay]),
+)
+
 const serve = Command.make("serve", {}, () => Layer.launch(Server.layer)).pipe(
   Command.withDescription("run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"),
 )
 
 export const command = Command.make("run-index").pipe(
   Command.withDescription("The run index: which request owns each GitHub Actions workflow run"),
-  Command.withSubcommands([put, get, claim, remove, ls, stats, verify, dispatch, serve]),
+  Command.withSubcommands([put, get, claim, remove, ls, stats, verify, dispatch, deliveries, serve]),
 )
 
 export const run = Command.run(command, { name: "run-index", version: "0.1.0" })

@@ -6,6 +6,7 @@ import { RunIdFromString } from "../../domain/RunId.js"
 import { WorkflowKind } from "../../domain/WorkflowKind.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { getRequestIdByRunId } from "../../programs/RunIndex.js"
+import { metricsRoute } from "./MetricsRoute.js"
 import { dispatchRoute, getRequestRoute } from "./RequestRoutes.js"
 import { type WebhookOptions, webhookRoute } from "./WebhookRoute.js"
 
@@ -75,6 +76,7 @@ export const makeRouter = (options: {
     HttpRouter.post("/webhooks/github", webhookRoute(options.webhook)),
     HttpRouter.get("/healthz", HttpServerResponse.unsafeJson({ status: "ok" })),
     HttpRouter.get("/readyz", readiness),
+    HttpRouter.get("/metrics", metricsRoute),
     HttpRouter.get("/v1/run-index/:kind/:runId", requireBearer(options.apiToken)(lookupRun)),
     HttpRouter.get("/v1/requests/:requestId", requireBearer(options.apiToken)(getRequestRoute)),
     HttpRouter.post("/v1/requests/:requestId/dispatch", requireBearer(options.apiToken)(dispatchRoute)),

@@ -74,6 +74,11 @@ describe("POST /webhooks/github over a real socket", () => {
       )
       const again = yield* post({ body, deliveryId: "delivery-fixed" })
       assert.deepStrictEqual([again.status, again.body], [200, { duplicate: true }])
+      const client = yield* HttpClient.HttpClient
+      const metrics = yield* Effect.scoped(
+        Effect.flatMap(client.get("/metrics"), (response) => response.text),
+      )
+      assert.match(metrics, /run_index_webhook_correlations_total\{source="index"\} [1-9]/)
       const read = yield* (yield* RequestStore).get(requestId("req_web"))
       assert.strictEqual(
         read._tag === "Found" ? read.document.runs.apply?.attempts[0]?.headSha : read._tag,
