@@ -22,7 +22,9 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
   Effect.gen(function* () {
     const objects = yield* ObjectStore
 
-    const get = Effect.fn("RunIndexStore.get")(function* (key: RunIndexKey) {
+    // The read path of every webhook: untraced, since a span costs more than the rest of a memory
+    // get (bench "lookup"); the calling program's span covers it.
+    const get = Effect.fnUntraced(function* (key: RunIndexKey) {
       const stored = yield* objects.get(keyPath(key))
       if (Option.isNone(stored)) return Lookup.Missing()
       return Either.match(validateEntry(key, stored.value.body), {

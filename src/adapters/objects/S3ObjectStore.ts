@@ -164,7 +164,8 @@ export const layer = (options: {
       ): Effect.Effect<A, StoreError> =>
         Effect.tryPromise({ try: send, catch: toStoreError(operation, `s3://${bucket}/${location}`) })
 
-      const get = Effect.fn("S3ObjectStore.get")(function* (path: string) {
+      // Untraced like RunIndexStore.get: the hot read path (bench "lookup").
+      const get = Effect.fnUntraced(function* (path: string) {
         return yield* call("get", path, (signal) =>
           client.send(new GetObjectCommand({ Bucket: bucket, Key: path }), { abortSignal: signal }).then(
             async (response): Promise<Option.Option<StoredObject>> =>
