@@ -4,6 +4,7 @@
  * stdout. Progress and notes go to stderr. npm itself prints a banner on stdout before the script
  * runs; `npm run -s bench -- --json` leaves the JSON alone there.
  */
+import { dispatch, renderDispatch } from "./dispatch.js"
 import { defaultLookupOptions, lookup, renderLookup } from "./lookup.js"
 
 type Progress = (line: string) => void
@@ -18,6 +19,12 @@ const sections: Record<string, Section> = {
     run: async (progress) => {
       const figures = await lookup({ ...defaultLookupOptions, progress })
       return { figures, table: renderLookup(figures) }
+    },
+  },
+  dispatch: {
+    run: async (progress) => {
+      const figures = await dispatch({ requests: 200, progress })
+      return { figures, table: renderDispatch(figures) }
     },
   },
 }
@@ -49,7 +56,7 @@ const main = async (argv: ReadonlyArray<string>): Promise<void> => {
     results[name] = figures
     tables.push(table)
   }
-  const output = json ? `${JSON.stringify(results)}\n` : tables.join("\n")
+  const output = json ? `${JSON.stringify(results)}\n` : `${tables.join("\n\n")}\n`
   await new Promise<void>((resolve) => process.stdout.write(output, () => resolve()))
 }
 

@@ -226,6 +226,7 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
         branch: criteria.ref.replace(/^refs\/(heads|tags)\//, ""),
         event: "workflow_dispatch",
         createdFrom: serverTime - toleranceMillis,
+        perPage: 100,
       })
       .pipe(Stream.runCollect)
     return yield* claimFirst(input, selectCandidates(runs, criteria))
