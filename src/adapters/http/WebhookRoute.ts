@@ -2,7 +2,7 @@ import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@eff
 import { verifyWithFallback } from "@octokit/webhooks-methods"
 import { Effect, Either, Option, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
-import { processDelivery } from "../../programs/Webhooks.js"
+import { type DeliveryResult, processDelivery } from "../../programs/Webhooks.js"
 
 const problem = (status: number, error: string, detail: Record<string, unknown> = {}) =>
   HttpServerResponse.unsafeJson({ error, ...detail }, { status })
@@ -40,6 +40,26 @@ const headerRecord = (headers: Readonly<Record<string, string | undefined>>) =>
           entry[0] === "content-type"),
     ),
   )
+
+const respond = (outcome: DeliveryResult): HttpServerResponse.HttpServerResponse => {
+  switch (outcome._tag) {
+    case "Duplicate":
+      return HttpServerResponse.unsafeJson({ duplicate: true })
+    case "Pong":
+      return HttpServerResponse.unsafeJson({ pong: true })
+    case "Ignored":
+      return HttpServerResponse.unsafeJson({ ignored: outcome.event }, { status: 202 })
+    case "Processed":
+      return HttpServerResponse.unsafeJson({
+        outcome: outcome.outcome,
+        source: outcome.source,
+        requestId: outcome.requestId,
+        kind: outcome.kind,
+      })
+    case "Parked":
+      return HttpServerResponse.unsafeJson({ parked: true, reason: outcome.reason }, { status: 202 })
+  }
+}
 
 /**
  * `POST /webhooks/github`: a raw body of at most `maxBytes` (413), a valid `X-Hub-Signature-256`
@@ -80,25 +100,7 @@ export const webhookRoute = (options: WebhookOptions) =>
       headers: headerRecord(request.headers),
       body: body.right,
     }).pipe(
-      Effect.map((outcome) => {
-        switch (outcome._tag) {
-          case "Duplicate":
-            return HttpServerResponse.unsafeJson({ duplicate: true })
-          case "Pong":
-            return HttpServerResponse.unsafeJson({ pong: true })
-          case "Ignored":
-            return HttpServerResponse.unsafeJson({ ignored: outcome.event }, { status: 202 })
-          case "Processed":
-            return HttpServerResponse.unsafeJson({
-              outcome: outcome.outcome,
-              source: outcome.source,
-              requestId: outcome.requestId,
-              kind: outcome.kind,
-            })
-          case "Parked":
-            return HttpServerResponse.unsafeJson({ parked: true, reason: outcome.reason }, { status: 202 })
-        }
-      }),
+      Effect.map(respond),
       Effect.catchTag("MalformedPayload", (malformed) =>
         Effect.succeed(problem(400, "invalid body", { detail: malformed.detail })),
       ),
