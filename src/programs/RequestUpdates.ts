@@ -17,10 +17,14 @@ export class RequestUnavailable extends Data.TaggedError("RequestUnavailable")<{
 
 class Stale extends Data.TaggedError("Stale")<{}> {}
 
-/** Compare-and-set lost to another writer: re-read and re-apply, a bounded number of times, jittered. */
+/**
+ * Compare-and-set lost to another writer: re-read and re-apply, jittered, each wait at most 200 ms,
+ * 20 times at most — a few seconds in all, well inside GitHub's 10 s for a webhook.
+ */
 export const conflictRetries = Schedule.exponential("10 millis", 1.5).pipe(
+  Schedule.union(Schedule.spaced("200 millis")),
   Schedule.jittered,
-  Schedule.intersect(Schedule.recurs(30)),
+  Schedule.intersect(Schedule.recurs(20)),
 )
 
 /** Store calls that failed for a passing reason (throttling, an outage) are retried a few times. */

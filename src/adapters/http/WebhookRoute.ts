@@ -57,14 +57,15 @@ const respond = (outcome: DeliveryResult): HttpServerResponse.HttpServerResponse
         kind: outcome.kind,
       })
     case "Parked":
-      return HttpServerResponse.unsafeJson({ parked: true, reason: outcome.reason }, { status: 202 })
+      // Parked for replay; the 503 also marks the delivery failed in GitHub's UI, for a manual redelivery.
+      return HttpServerResponse.unsafeJson({ parked: true, reason: outcome.reason }, { status: 503 })
   }
 }
 
 /**
  * `POST /webhooks/github`: a raw body of at most `maxBytes` (413), a valid `X-Hub-Signature-256`
  * (401), an `X-GitHub-Delivery` (400); then the delivery is processed. A duplicate is 200
- * `{"duplicate":true}`; a delivery that could not be processed is parked for replay (202).
+ * `{"duplicate":true}`; a delivery that could not be processed is parked for replay (503).
  */
 export const webhookRoute = (options: WebhookOptions) =>
   Effect.gen(function* () {
