@@ -10,9 +10,11 @@ import { RepositoryName } from "../../src/domain/WorkflowRun.js"
 export const repository = Schema.decodeSync(RepositoryName)("acme/infra")
 
 /** Every store over one object store (memory unless given), and a simulated GitHub with the platform's workflows. */
-export const world = (
+export const world = <Extra = never>(
   options: GitHubSimulator.SimulatorOptions = {},
-  objects: Layer.Layer<ObjectStore, unknown> = MemoryObjectStore.layerMemory,
+  objects: Layer.Layer<ObjectStore | Extra, unknown> = MemoryObjectStore.layerMemory as Layer.Layer<
+    ObjectStore | Extra
+  >,
 ) =>
   Layer.mergeAll(
     ObjectRunIndexStore.layer,

@@ -1,15 +1,19 @@
+import { createHmac } from "node:crypto"
 import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { sign } from "@octokit/webhooks-methods"
-import { Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Effect, Fiber, Layer, Option, Redacted, Ref, Schema, TestClock } from "effect"
 import * as GitHubSimulator from "../../../src/adapters/github/GitHubSimulator.js"
 import { makeRouter } from "../../../src/adapters/http/HttpService.js"
 import { DeliveryId } from "../../../src/domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../../src/ports/DeliveryLog.js"
 import { RequestStore } from "../../../src/ports/RequestStore.js"
 import { dispatchRun } from "../../../src/programs/DispatchRun.js"
-import { requestId } from "../../support/fixtures.js"
+import { replayParked } from "../../../src/programs/Webhooks.js"
+import * as FaultSwitchLayer from "../../support/faultSwitch.js"
+import { FaultSwitch } from "../../support/faultSwitch.js"
+import { requestId, runId } from "../../support/fixtures.js"
 import { repository, world } from "../../support/world.js"
 
 const current = "current-secret"
@@ -22,6 +26,30 @@ const service = HttpServer.serve(
     webhook: { secrets: [Redacted.make(current), Redacted.make(previous)], maxBytes },
   }),
 ).pipe(Layer.provideMerge(NodeHttpServer.layerTest), Layer.provideMerge(world({ mode: "run-details" })))
+
+const faultyService = HttpServer.serve(
+  makeRouter({ apiToken: Redacted.make("token"), webhook: { secrets: [Redacted.make(current)], maxBytes } }),
+).pipe(
+  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provideMerge(world({ mode: "run-details" }, FaultSwitchLayer.layer)),
+)
+
+/** Posts a body with a signature header exactly as given. */
+const postSigned = (body: string, signature: string, event: string) =>
+  Effect.gen(function* () {
+    const client = yield* HttpClient.HttpClient
+    const response = yield* client.execute(
+      HttpClientRequest.post("/webhooks/github").pipe(
+        HttpClientRequest.setHeaders({
+          "x-github-event": event,
+          "x-github-delivery": `signed-${++counter}`,
+          "x-hub-signature-256": signature,
+        }),
+        HttpClientRequest.bodyText(body, "application/json"),
+      ),
+    )
+    return { status: response.status }
+  }).pipe(Effect.scoped)
 
 let counter = 0
 const post = (options: {
@@ -128,5 +156,108 @@ describe("POST /webhooks/github over a real socket", () => {
       const huge = yield* post({ body: JSON.stringify({ padding: "x".repeat(maxBytes) }) })
       assert.strictEqual(huge.status, 413)
     }).pipe(Effect.provide(service)),
+  )
+
+  it.effect(
+    "every malformed signature is 401: wrong prefix, wrong length, wrong digest, uppercase hex, empty secret, altered body",
+    () =>
+      Effect.gen(function* () {
+        const body = JSON.stringify({ zen: "signed" })
+        const good = yield* Effect.promise(() => sign(current, body))
+        const digest = good.slice("sha256=".length)
+        const attempts = [
+          `sha1=${digest}`,
+          `sha256=${digest.slice(0, -2)}`,
+          `sha256=${digest.slice(0, -1)}${digest.endsWith("0") ? "1" : "0"}`,
+          `sha256=${digest.toUpperCase()}`,
+          `sha256=${createHmac("sha256", "").update(body).digest("hex")}`,
+        ]
+        for (const signature of attempts) {
+          const response = yield* postSigned(body, signature, "ping")
+          assert.strictEqual(response.status, 401, signature)
+        }
+        const altered = yield* postSigned(JSON.stringify({ zen: "altered" }), good, "ping")
+        assert.strictEqual(altered.status, 401)
+        assert.strictEqual((yield* postSigned(body, good, "ping")).status, 200)
+      }).pipe(Effect.provide(service)),
+  )
+
+  it.effect(
+    "end to end: every event of several runs, shuffled and repeated, through the endpoint leaves each attempt as GitHub holds it",
+    () =>
+      Effect.gen(function* () {
+        const simulator = yield* GitHubSimulator.GitHubSimulator
+        const ids = ["req_e2e_a", "req_e2e_b", "req_e2e_c", "req_e2e_d"]
+        for (const id of ids) {
+          yield* dispatchRun({
+            kind: "apply",
+            requestId: requestId(id),
+            repository,
+            workflow: "apply.yml",
+            ref: "main",
+            inputs: { request_id: id },
+          })
+        }
+        yield* TestClock.adjust("5 minutes")
+        const events = yield* simulator.publishedEvents
+        const deliveries = events.flatMap((event, index) => [
+          { event, deliveryId: `e2e-${index}` },
+          ...(index % 2 === 0 ? [{ event, deliveryId: `e2e-${index}` }] : []),
+        ])
+        const shuffled = deliveries
+          .map((each, index) => ({ each, key: (index * 7919) % deliveries.length }))
+          .sort((a, b) => a.key - b.key)
+        for (const { each } of shuffled) {
+          const response = yield* post({ body: JSON.stringify(each.event), deliveryId: each.deliveryId })
+          assert.include([200], response.status)
+        }
+        const runs = new Map((yield* simulator.runs).map((run) => [run.id, run]))
+        for (const id of ids) {
+          const read = yield* (yield* RequestStore).get(requestId(id))
+          const attempt = read._tag === "Found" ? read.document.runs.apply?.attempts[0] : undefined
+          const run = runs.get(attempt?.runId ?? runId(1))
+          assert.deepStrictEqual(
+            [attempt?.status, attempt?.conclusion, attempt?.runAttempt],
+            [run?.status, run?.conclusion, run?.runAttempt],
+            id,
+          )
+        }
+      }).pipe(Effect.provide(service)),
+  )
+
+  it.effect(
+    "a store failure parks the delivery (503), records nothing, and a replay after the fault applies it once",
+    () =>
+      Effect.gen(function* () {
+        const simulator = yield* GitHubSimulator.GitHubSimulator
+        const fault = yield* FaultSwitch
+        yield* dispatchRun({
+          kind: "apply",
+          requestId: requestId("req_fault"),
+          repository,
+          workflow: "apply.yml",
+          ref: "main",
+          inputs: { request_id: "req_fault" },
+        })
+        yield* TestClock.adjust("2 minutes")
+        const completed = (yield* simulator.publishedEvents).find((event) => event.action === "completed")
+        yield* Ref.set(fault, { on: true, prefix: "requests/" })
+        const fiber = yield* Effect.fork(
+          post({ body: JSON.stringify(completed), deliveryId: "delivery-fault" }),
+        )
+        yield* TestClock.adjust("1 minute")
+        const parked = yield* Fiber.join(fiber)
+        assert.deepStrictEqual([parked.status, parked.body.parked], [503, true])
+        const log = yield* DeliveryLog
+        assert.isTrue(Option.isNone(yield* log.processed(Schema.decodeSync(DeliveryId)("delivery-fault"))))
+        yield* Ref.set(fault, { on: false, prefix: "requests/" })
+        assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0 })
+        assert.deepStrictEqual(yield* replayParked(), { replayed: 0, stillParked: 0 })
+        const read = yield* (yield* RequestStore).get(requestId("req_fault"))
+        const attempt = read._tag === "Found" ? read.document : undefined
+        assert.strictEqual(attempt?.runs.apply?.attempts[0]?.status, "completed")
+        // Created, run attached, then this one event applied once: version 3.
+        assert.strictEqual(attempt?.version, 3)
+      }).pipe(Effect.provide(faultyService)),
   )
 })
