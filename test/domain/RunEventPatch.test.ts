@@ -141,6 +141,26 @@ describe("the patch guard", () => {
     assert.strictEqual(late._tag, "Stale")
   })
 
+  it("an in_progress arriving after completed changes nothing; a re-run after a failure ends in success with its own completedAt", () => {
+    const failed = applyAll(documentWith(attempt(1, { runId: runId(100) })), [
+      event({ status: "completed", conclusion: "failure", updatedAt: created + 60_000 }),
+    ])
+    assert.strictEqual(
+      applyRunEvent(failed, "apply", event({ status: "in_progress" }), tolerance)._tag,
+      "Unchanged",
+    )
+    const rerun = applyAll(failed, [
+      event({ runAttempt: 2, status: "in_progress", updatedAt: created + 120_000 }),
+      event({ runAttempt: 2, status: "completed", conclusion: "success", updatedAt: created + 180_000 }),
+      event({ runAttempt: 1, status: "completed", conclusion: "failure", updatedAt: created + 60_000 }),
+    ])
+    const final = applyAttemptOf(rerun, 1)
+    assert.deepStrictEqual(
+      [final?.status, final?.conclusion, final?.runAttempt, final?.completedAt],
+      ["completed", "success", 2, new Date(created + 180_000).toISOString()],
+    )
+  })
+
   it("a run no attempt holds attaches to the newest free attempt dispatched before it was created", () => {
     const start = documentWith(
       attempt(1),

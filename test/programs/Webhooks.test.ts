@@ -12,7 +12,7 @@ import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
 import { StoreError } from "../../src/ports/StoreError.js"
 import { dispatchRun } from "../../src/programs/DispatchRun.js"
 import { processDelivery, replayParked } from "../../src/programs/Webhooks.js"
-import { requestId, runId } from "../support/fixtures.js"
+import { entry, requestId, runId } from "../support/fixtures.js"
 import { repository, world } from "../support/world.js"
 
 const summary = (result: object) => ({ ...result }) as Record<string, unknown>
@@ -226,5 +226,56 @@ describe("webhook processing", () => {
         Effect.scoped,
         Effect.provide(Layer.merge(world({ mode: "run-details" }), AttemptEventHubLayer.layer)),
       ),
+  )
+
+  it.live("20 concurrent deliveries for 20 runs of one request document are all applied", () =>
+    Effect.gen(function* () {
+      const objects = yield* ObjectStore
+      const index = yield* RunIndexStore
+      const attempts = Array.from({ length: 20 }, (_, position) => ({
+        attempt: position + 1,
+        status: "queued",
+        dispatchedAt: "2026-01-01T00:00:00.000Z",
+        runId: 5000 + position,
+        repository: "acme/infra",
+      }))
+      const document = { version: 1, runs: { plan: { currentAttempt: 20, attempts } } }
+      yield* objects.put("requests/req_many.json", JSON.stringify(document), WriteCondition.Always())
+      yield* Effect.forEach(attempts, (each) => index.claim(entry("plan", each.runId, "req_many")))
+      const completed = (id: number) => ({
+        action: "completed",
+        workflow_run: {
+          id,
+          name: "Plan",
+          display_title: "Plan",
+          path: ".github/workflows/plan.yml",
+          event: "workflow_dispatch",
+          status: "completed",
+          conclusion: "success",
+          head_branch: "main",
+          head_sha: "abc",
+          run_attempt: 1,
+          created_at: "2026-01-01T00:00:01Z",
+          updated_at: "2026-01-01T00:05:00Z",
+          html_url: `https://github.com/acme/infra/actions/runs/${id}`,
+        },
+        repository: { full_name: "acme/infra" },
+      })
+      const results = yield* Effect.forEach(
+        attempts,
+        (each) => processDelivery(delivery(completed(each.runId))),
+        {
+          concurrency: "unbounded",
+        },
+      )
+      assert.isTrue(results.every((result) => result._tag === "Processed"))
+      const read = yield* (yield* RequestStore).get(requestId("req_many"))
+      const stored = read._tag === "Found" ? read.document : undefined
+      assert.deepStrictEqual(
+        stored?.runs.plan?.attempts.map((each) => each.status),
+        Array.from({ length: 20 }, () => "completed"),
+      )
+      assert.strictEqual(stored?.version, 21)
+    }).pipe(Effect.provide(world())),
   )
 })
