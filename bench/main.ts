@@ -6,6 +6,7 @@
  */
 import { dispatch, renderDispatch } from "./dispatch.js"
 import { defaultLookupOptions, lookup, renderLookup } from "./lookup.js"
+import { renderWebhook, webhook } from "./webhook.js"
 
 type Progress = (line: string) => void
 
@@ -25,6 +26,12 @@ const sections: Record<string, Section> = {
     run: async (progress) => {
       const figures = await dispatch({ requests: 200, progress })
       return { figures, table: renderDispatch(figures) }
+    },
+  },
+  webhook: {
+    run: async (progress) => {
+      const figures = await webhook({ runs: 100, connections: 16, seconds: 10, progress })
+      return { figures, table: renderWebhook(figures) }
     },
   },
 }

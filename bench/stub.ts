@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process"
-import { once } from "node:events"
 import { fileURLToPath } from "node:url"
 import { startS3Stub } from "../test/support/S3Stub.js"
+import { startChildServer } from "./childServer.js"
 
 export interface RunningStub {
   readonly url: string
@@ -12,7 +11,6 @@ export interface RunningStub {
 
 export type StubPlacement = "child process" | "in process"
 
-const startupLimitMillis = 20_000
 const stubServerFile = fileURLToPath(new URL("./stubServer.ts", import.meta.url))
 
 /**
@@ -25,44 +23,6 @@ export const startFixedBodyStub = async (body: string, placement: StubPlacement)
     const stub = await startS3Stub({ fixedGetBody: body })
     return { url: stub.url, placement, stop: stub.close }
   }
-  // The same Node with the same loader flags (tsx's), so the child can run TypeScript too.
-  const child = spawn(process.execPath, [...process.execArgv, stubServerFile, body], {
-    stdio: ["pipe", "pipe", "inherit"],
-  })
-  const exited = once(child, "exit")
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = ""
-    const timer = setTimeout(
-      () => reject(new Error("the S3 stub process did not start in time")),
-      startupLimitMillis,
-    )
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8")
-      const newline = output.indexOf("\n")
-      if (newline >= 0) {
-        clearTimeout(timer)
-        resolve(output.slice(0, newline).trim())
-      }
-    })
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`the S3 stub process exited (${code ?? signal}) before it was ready`))
-    })
-  }).catch((error: unknown) => {
-    child.kill("SIGKILL")
-    throw error
-  })
-  return {
-    url,
-    placement,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.stdin.end()
-      const stopped = await Promise.race([
-        exited.then(() => true),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
-      ])
-      if (!stopped) child.kill("SIGKILL")
-    },
-  }
+  const child = await startChildServer(stubServerFile, [body])
+  return { url: child.url, placement, stop: child.stop }
 }

@@ -1,0 +1,120 @@
+/**
+ * A webhook server for the "webhook" bench, in a process of its own: `service` is run-index's HTTP
+ * service on the memory store with `runs` requests seeded (each attempt holding a run, each run
+ * indexed); `bare` is a plain node:http server that only verifies the signature and parses the JSON.
+ * Prints its URL, then serves until stdin closes.
+ */
+import { createServer } from "node:http"
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { verify } from "@octokit/webhooks-methods"
+import { Effect, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
+import * as GatewayFromEnvironment from "../src/adapters/github/GatewayFromEnvironment.js"
+import { makeRouter } from "../src/adapters/http/HttpService.js"
+import * as ObjectDeliveryLog from "../src/adapters/ObjectDeliveryLog.js"
+import * as ObjectRequestStore from "../src/adapters/ObjectRequestStore.js"
+import * as ObjectRunIndexStore from "../src/adapters/ObjectRunIndexStore.js"
+import * as MemoryObjectStore from "../src/adapters/objects/MemoryObjectStore.js"
+import { ObjectStore, WriteCondition } from "../src/adapters/objects/ObjectStore.js"
+import { RequestId } from "../src/domain/RequestId.js"
+import { RunId } from "../src/domain/RunId.js"
+import { makeEntry } from "../src/domain/RunIndexEntry.js"
+import { RunIndexStore } from "../src/ports/RunIndexStore.js"
+
+const firstRunId = 1_000_000
+
+const [mode = "service", secret = "bench-secret", runsText = "100"] = process.argv.slice(2)
+const runs = Number(runsText)
+
+const untilStdinCloses = () =>
+  new Promise<void>((resolve) => {
+    process.stdin.resume()
+    process.stdin.on("end", () => resolve())
+  })
+
+const bare = async () => {
+  const server = createServer((request, response) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", async () => {
+      const body = Buffer.concat(chunks).toString("utf8")
+      const valid = await verify(secret, body, String(request.headers["x-hub-signature-256"] ?? "")).catch(
+        () => false,
+      )
+      if (!valid) {
+        response.writeHead(401).end()
+        return
+      }
+      JSON.parse(body)
+      response.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const address = server.address()
+  process.stdout.write(
+    `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}\n`,
+  )
+  await untilStdinCloses()
+  server.close()
+}
+
+const seed = Effect.gen(function* () {
+  const objects = yield* ObjectStore
+  const index = yield* RunIndexStore
+  for (let position = 0; position < runs; position++) {
+    const runId = Schema.decodeSync(RunId)(firstRunId + position)
+    const requestId = Schema.decodeSync(RequestId)(`req_bench_${position}`)
+    const document = {
+      version: 1,
+      runs: {
+        apply: {
+          currentAttempt: 1,
+          attempts: [
+            {
+              attempt: 1,
+              status: "queued",
+              dispatchedAt: "2026-01-01T00:00:00.000Z",
+              runId,
+              repository: "acme/infra",
+            },
+          ],
+        },
+      },
+    }
+    yield* objects.put(`requests/${requestId}.json`, JSON.stringify(document), WriteCondition.Always())
+    yield* index.claim(
+      makeEntry({ kind: "apply", runId, requestId, nowMillis: Date.now(), retentionDays: 90 }),
+    )
+  }
+})
+
+const service = async () => {
+  const stores = Layer.mergeAll(
+    ObjectRunIndexStore.layer,
+    ObjectRequestStore.layer,
+    ObjectDeliveryLog.layer,
+  ).pipe(Layer.provideMerge(MemoryObjectStore.layerMemory))
+  const server = HttpServer.serve(
+    makeRouter({
+      apiToken: Redacted.make("bench"),
+      webhook: { secrets: [Redacted.make(secret)], maxBytes: 5 * 1024 * 1024 },
+    }),
+  ).pipe(
+    Layer.provide(GatewayFromEnvironment.layer),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provideMerge(stores),
+  )
+  const program = Effect.gen(function* () {
+    yield* seed
+    yield* HttpServer.addressFormattedWith((address) =>
+      Effect.sync(() => process.stdout.write(`${address}\n`)),
+    )
+    yield* Effect.promise(untilStdinCloses)
+  })
+  await Effect.runPromise(
+    program.pipe(Effect.provide(server), Logger.withMinimumLogLevel(LogLevel.Warning), Effect.scoped),
+  )
+}
+
+await (mode === "bare" ? bare() : service())
+process.exit(0)
