@@ -6,6 +6,7 @@
 import { createHmac } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import autocannon from "autocannon"
+import { workflowRunPayload } from "../test/support/payloads.js"
 import { startChildServer } from "./childServer.js"
 import { formatNumber, renderTable } from "./output.js"
 
@@ -44,26 +45,9 @@ export interface WebhookFigures {
 const signedBodies = (runs: number) =>
   Array.from({ length: runs }, (_, position) => firstRunId + position).flatMap((id) =>
     (["in_progress", "completed"] as const).map((status) => {
-      const body = JSON.stringify({
-        action: status,
-        workflow_run: {
-          id,
-          name: "Apply",
-          display_title: `Apply req_bench_${id - firstRunId}`,
-          path: ".github/workflows/apply.yml",
-          event: "workflow_dispatch",
-          status,
-          conclusion: status === "completed" ? "success" : null,
-          head_branch: "main",
-          head_sha: "0123456789abcdef0123456789abcdef01234567",
-          run_attempt: 1,
-          created_at: "2026-01-01T00:00:01Z",
-          updated_at: "2026-01-01T00:05:00Z",
-          html_url: `https://github.com/acme/infra/actions/runs/${id}`,
-        },
-        repository: { full_name: "acme/infra" },
-        sender: { login: "octocat" },
-      })
+      const body = JSON.stringify(
+        workflowRunPayload({ id, kind: "apply", status, title: `Apply req_bench_${id - firstRunId}` }),
+      )
       return { body, signature: `sha256=${createHmac("sha256", secret).update(body).digest("hex")}` }
     }),
   )

@@ -13,6 +13,7 @@ import { StoreError } from "../../src/ports/StoreError.js"
 import { dispatchRun } from "../../src/programs/DispatchRun.js"
 import { processDelivery, replayParked } from "../../src/programs/Webhooks.js"
 import { entry, requestId, runId } from "../support/fixtures.js"
+import { workflowRunPayload } from "../support/payloads.js"
 import { repository, world } from "../support/world.js"
 
 const summary = (result: object) => ({ ...result }) as Record<string, unknown>
@@ -242,25 +243,7 @@ describe("webhook processing", () => {
       const document = { version: 1, runs: { plan: { currentAttempt: 20, attempts } } }
       yield* objects.put("requests/req_many.json", JSON.stringify(document), WriteCondition.Always())
       yield* Effect.forEach(attempts, (each) => index.claim(entry("plan", each.runId, "req_many")))
-      const completed = (id: number) => ({
-        action: "completed",
-        workflow_run: {
-          id,
-          name: "Plan",
-          display_title: "Plan",
-          path: ".github/workflows/plan.yml",
-          event: "workflow_dispatch",
-          status: "completed",
-          conclusion: "success",
-          head_branch: "main",
-          head_sha: "abc",
-          run_attempt: 1,
-          created_at: "2026-01-01T00:00:01Z",
-          updated_at: "2026-01-01T00:05:00Z",
-          html_url: `https://github.com/acme/infra/actions/runs/${id}`,
-        },
-        repository: { full_name: "acme/infra" },
-      })
+      const completed = (id: number) => workflowRunPayload({ id, kind: "plan", status: "completed" })
       const results = yield* Effect.forEach(
         attempts,
         (each) => processDelivery(delivery(completed(each.runId))),
