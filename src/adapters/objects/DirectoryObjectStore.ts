@@ -13,7 +13,11 @@ const lockWaits = Schedule.exponential("5 millis", 1.5).pipe(
   Schedule.union(Schedule.spaced("200 millis")),
   Schedule.upTo("10 seconds"),
 )
-/** A lock older than this was left by a process that died mid-write. */
+/**
+ * A lock older than this was left by a process that died mid-write, and is broken. Compared with
+ * the file's mtime, so against wall time, not Effect's Clock. Known window: two processes breaking
+ * the same stale lock at the same instant could both proceed; it needs a crashed writer first.
+ */
 const staleLockMillis = 30_000
 
 const etagOf = (body: string) => `"${createHash("md5").update(body).digest("hex")}"`
