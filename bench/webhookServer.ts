@@ -20,6 +20,7 @@ import { RequestId } from "../src/domain/RequestId.js"
 import { RunId } from "../src/domain/RunId.js"
 import { makeEntry } from "../src/domain/RunIndexEntry.js"
 import { RunIndexStore } from "../src/ports/RunIndexStore.js"
+import { requestDocumentWithRun } from "../test/support/payloads.js"
 
 const firstRunId = 1_000_000
 
@@ -64,23 +65,7 @@ const seed = Effect.gen(function* () {
   for (let position = 0; position < runs; position++) {
     const runId = Schema.decodeSync(RunId)(firstRunId + position)
     const requestId = Schema.decodeSync(RequestId)(`req_bench_${position}`)
-    const document = {
-      version: 1,
-      runs: {
-        apply: {
-          currentAttempt: 1,
-          attempts: [
-            {
-              attempt: 1,
-              status: "queued",
-              dispatchedAt: "2026-01-01T00:00:00.000Z",
-              runId,
-              repository: "acme/infra",
-            },
-          ],
-        },
-      },
-    }
+    const document = requestDocumentWithRun("apply", runId)
     yield* objects.put(`requests/${requestId}.json`, JSON.stringify(document), WriteCondition.Always())
     yield* index.claim(
       makeEntry({ kind: "apply", runId, requestId, nowMillis: Date.now(), retentionDays: 90 }),

@@ -13,7 +13,7 @@ import { StoreError } from "../../src/ports/StoreError.js"
 import { dispatchRun } from "../../src/programs/DispatchRun.js"
 import { processDelivery, replayParked } from "../../src/programs/Webhooks.js"
 import { entry, requestId, runId } from "../support/fixtures.js"
-import { workflowRunPayload } from "../support/payloads.js"
+import { requestDocumentWithRun, workflowRunPayload } from "../support/payloads.js"
 import { repository, world } from "../support/world.js"
 
 const summary = (result: object) => ({ ...result }) as Record<string, unknown>
@@ -166,22 +166,7 @@ describe("webhook processing", () => {
         const stillBroken = yield* replayParked()
         assert.deepStrictEqual(stillBroken, { replayed: 0, stillParked: 1 })
         // The operator repairs the document; the replay now applies the event.
-        const document = {
-          version: 1,
-          runs: {
-            apply: {
-              currentAttempt: 1,
-              attempts: [
-                {
-                  attempt: 1,
-                  status: "queued",
-                  dispatchedAt: "2025-01-01T00:00:00.000Z",
-                  runId: events[0]!.workflow_run.id,
-                },
-              ],
-            },
-          },
-        }
+        const document = requestDocumentWithRun("apply", events[0]!.workflow_run.id)
         yield* objects.put("requests/req_park.json", JSON.stringify(document), WriteCondition.Always())
         assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0 })
         assert.strictEqual((yield* attemptOf("req_park", "apply"))?.status, "completed")

@@ -27,3 +27,25 @@ export const workflowRunPayload = (options: {
     sender: { login: "octocat" },
   }
 }
+
+/** A request document whose one attempt of `kind` is queued and holds `runId`, dispatched to acme/infra. */
+export const requestDocumentWithRun = (
+  kind: "plan" | "apply" | "destroy" | "cleanup" | "drift_plan",
+  runId: number,
+) => ({
+  version: 1,
+  runs: {
+    [kind]: {
+      currentAttempt: 1,
+      attempts: [
+        {
+          attempt: 1,
+          status: "queued",
+          dispatchedAt: "2026-01-01T00:00:00.000Z",
+          runId,
+          repository: "acme/infra",
+        },
+      ],
+    },
+  },
+})
