@@ -38,7 +38,9 @@ export const layer: Layer.Layer<DeliveryLog, never, ObjectStore> = Layer.effect(
     const recordPath = (deliveryId: string) => `${deliveriesPrefix}${deliveryId}.json`
     const parkedPath = (deliveryId: string) => `${parkedPrefix}${deliveryId}.json`
 
-    const processed = Effect.fn("DeliveryLog.processed")(function* (deliveryId: DeliveryId) {
+    // `processed` and `record` run on every delivery: untraced, like the other stores' hot paths; the
+    // span of `Webhooks.processDelivery` covers them.
+    const processed = Effect.fnUntraced(function* (deliveryId: DeliveryId) {
       const stored = yield* objects.get(recordPath(deliveryId))
       // A record that does not decode still says the delivery was processed.
       return Option.map(
@@ -53,7 +55,7 @@ export const layer: Layer.Layer<DeliveryLog, never, ObjectStore> = Layer.effect(
       )
     })
 
-    const record = Effect.fn("DeliveryLog.record")(function* (entry: DeliveryRecord) {
+    const record = Effect.fnUntraced(function* (entry: DeliveryRecord) {
       yield* objects.put(recordPath(entry.deliveryId), JSON.stringify(entry), WriteCondition.Always())
     })
 

@@ -28,7 +28,9 @@ export const layer: Layer.Layer<RequestStore, never, ObjectStore> = Layer.effect
   Effect.gen(function* () {
     const objects = yield* ObjectStore
 
-    const get = Effect.fn("RequestStore.get")(function* (requestId: RequestId) {
+    // Reads and compare-and-set run on every webhook delivery: untraced, since a span costs more than
+    // the rest of a memory-store call (bench "webhook"); the calling program's span covers them.
+    const get = Effect.fnUntraced(function* (requestId: RequestId) {
       const stored = yield* objects.get(requestPath(requestId))
       if (Option.isNone(stored)) return RequestRead.Missing()
       return Either.match(decodeRequestDocument(stored.value.body), {
@@ -37,7 +39,7 @@ export const layer: Layer.Layer<RequestStore, never, ObjectStore> = Layer.effect
       })
     })
 
-    const compareAndSet = Effect.fn("RequestStore.compareAndSet")(function* (
+    const compareAndSet = Effect.fnUntraced(function* (
       requestId: RequestId,
       document: RequestDocument,
       tag: string,

@@ -1,8 +1,9 @@
-import { Data, Effect, Option, Schedule } from "effect"
+import { Data, Effect, Metric, Option, Schedule } from "effect"
 import { newRequestDocument, type RequestDocument } from "../domain/RequestDocument.js"
 import type { RequestId } from "../domain/RequestId.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { isTransient, type StoreError } from "../ports/StoreError.js"
+import * as Metrics from "./Metrics.js"
 
 /** The request document cannot be updated: it is not a request document, or it does not exist. */
 export class RequestUnavailable extends Data.TaggedError("RequestUnavailable")<{
@@ -33,8 +34,14 @@ export const transientStoreRetries = Schedule.exponential("100 millis", 2).pipe(
   Schedule.intersect(Schedule.recurs(4)),
 )
 
-export const retryTransient = <A, R>(effect: Effect.Effect<A, StoreError, R>) =>
-  Effect.retry(effect, { schedule: transientStoreRetries, while: isTransient })
+/** Runs a store call, retrying transient failures on `transientStoreRetries`; every failure is counted. */
+export const retryTransient = <A, R>(
+  effect: Effect.Effect<A, StoreError, R>,
+): Effect.Effect<A, StoreError, R> =>
+  effect.pipe(
+    Effect.tapError((error: StoreError) => Metric.increment(Metrics.storeErrors[error.reason])),
+    Effect.retry({ schedule: transientStoreRetries, while: isTransient }),
+  )
 
 export interface UpdateOptions {
   /** Create the document when it does not exist (from `newRequestDocument`) before applying the change. */
@@ -44,9 +51,10 @@ export interface UpdateOptions {
 /**
  * Reads the request document, applies the pure `change` and writes the result with compare-and-set,
  * re-reading and re-applying on conflict. `change` returning `None` means nothing to write.
- * Returns the document as stored afterwards and whether this call wrote it.
+ * Returns the document as stored afterwards and whether this call wrote it. Untraced: it runs on
+ * every webhook delivery, under the caller's span.
  */
-export const updateRequest = Effect.fn("RequestUpdates.updateRequest")(function* (
+export const updateRequest = Effect.fnUntraced(function* (
   requestId: RequestId,
   change: (document: RequestDocument) => Option.Option<RequestDocument>,
   options: UpdateOptions = {},

@@ -1,10 +1,11 @@
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Metric } from "effect"
 import type { RequestId } from "../domain/RequestId.js"
 import type { RunId } from "../domain/RunId.js"
 import { makeEntry } from "../domain/RunIndexEntry.js"
 import type { WorkflowKind } from "../domain/WorkflowKind.js"
 import { Retention } from "../ports/Retention.js"
-import { RunIndexStore } from "../ports/RunIndexStore.js"
+import { type Claim, RunIndexStore } from "../ports/RunIndexStore.js"
+import * as Metrics from "./Metrics.js"
 
 export interface RunMapping {
   readonly kind: WorkflowKind
@@ -26,11 +27,20 @@ export const putRunIndex = Effect.fn("RunIndex.putRunIndex")(function* (mapping:
   return entry
 })
 
+const claimResults = {
+  Claimed: "won",
+  AlreadyYours: "already_yours",
+  OwnedByOther: "lost",
+  Blocked: "blocked",
+} as const satisfies Record<Claim["_tag"], keyof typeof Metrics.claims>
+
 /** Assigns the run to the request unless another request already holds it. */
 export const claimRun = Effect.fn("RunIndex.claimRun")(function* (mapping: RunMapping) {
   const store = yield* RunIndexStore
   const entry = yield* newEntry(mapping)
-  return yield* store.claim(entry)
+  const claim = yield* store.claim(entry)
+  yield* Metric.increment(Metrics.claims[claimResults[claim._tag]])
+  return claim
 })
 
 /** The entry for a run: found, missing, or invalid with its reason. */

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Layer, Option, Queue, Schema, TestClock } from "effect"
+import { Chunk, Effect, Fiber, Layer, Metric, Option, Queue, Schema, TestClock } from "effect"
 import * as AttemptEventHubLayer from "../../src/adapters/AttemptEventHub.js"
 import { AttemptEventHub } from "../../src/adapters/AttemptEventHub.js"
 import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
@@ -11,6 +11,7 @@ import { RequestStore } from "../../src/ports/RequestStore.js"
 import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
 import { StoreError } from "../../src/ports/StoreError.js"
 import { dispatchRun } from "../../src/programs/DispatchRun.js"
+import * as Metrics from "../../src/programs/Metrics.js"
 import { processDelivery, replayParked } from "../../src/programs/Webhooks.js"
 import { entry, requestId, runId } from "../support/fixtures.js"
 import { requestDocumentWithRun, workflowRunPayload } from "../support/payloads.js"
@@ -172,6 +173,54 @@ describe("webhook processing", () => {
         assert.strictEqual((yield* attemptOf("req_park", "apply"))?.status, "completed")
         assert.isTrue(Option.isSome(yield* (yield* DeliveryLog).processed(failing.deliveryId)))
       }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect("deliveries, index lookups, store errors and processing time are counted", () =>
+    Effect.gen(function* () {
+      const count = (counter: Metric.Metric.Counter<number>) =>
+        Effect.map(Metric.value(counter), (state) => state.count)
+      const before = {
+        processed: yield* count(Metrics.deliveries.processed),
+        duplicate: yield* count(Metrics.deliveries.duplicate),
+        hit: yield* count(Metrics.indexLookups.hit),
+        throttled: yield* count(Metrics.storeErrors.Throttled),
+        timed: (yield* Metric.value(Metrics.processingSeconds)).count,
+      }
+      const objects = yield* ObjectStore
+      yield* objects.put(
+        "requests/req_counted.json",
+        JSON.stringify(requestDocumentWithRun("plan", 7100)),
+        WriteCondition.Always(),
+      )
+      yield* (yield* RunIndexStore).claim(entry("plan", 7100, "req_counted"))
+      const once = delivery(workflowRunPayload({ id: 7100, kind: "plan", status: "in_progress" }))
+      yield* processDelivery(once)
+      yield* processDelivery(once)
+      const log = yield* DeliveryLog
+      let calls = 0
+      const flaky = Effect.provideService(DeliveryLog, {
+        ...log,
+        processed: (id) =>
+          Effect.suspend(() =>
+            ++calls === 1
+              ? Effect.fail(new StoreError({ reason: "Throttled", operation: "get", detail: "SlowDown" }))
+              : log.processed(id),
+          ),
+      })
+      const retried = yield* Effect.fork(processDelivery(delivery({ zen: "ok" }, "ping")).pipe(flaky))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(retried))._tag, "Pong")
+      assert.deepStrictEqual(
+        {
+          processed: (yield* count(Metrics.deliveries.processed)) - before.processed,
+          duplicate: (yield* count(Metrics.deliveries.duplicate)) - before.duplicate,
+          hit: (yield* count(Metrics.indexLookups.hit)) - before.hit,
+          throttled: (yield* count(Metrics.storeErrors.Throttled)) - before.throttled,
+          timed: (yield* Metric.value(Metrics.processingSeconds)).count - before.timed,
+        },
+        { processed: 1, duplicate: 1, hit: 1, throttled: 1, timed: 3 },
+      )
+    }).pipe(Effect.provide(world())),
   )
 
   it.effect("a store that stays throttled fails the delivery without recording it", () =>

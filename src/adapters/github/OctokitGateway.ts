@@ -1,4 +1,4 @@
-import { Chunk, Clock, Duration, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, Layer, Metric, Option, Ref, Schema, Stream } from "effect"
 import { RunId } from "../../domain/RunId.js"
 import {
   type RepositoryName,
@@ -14,6 +14,7 @@ import {
   type RunFilter,
   WorkflowRunsGateway,
 } from "../../ports/WorkflowRunsGateway.js"
+import * as Metrics from "../../programs/Metrics.js"
 import { OctokitClient } from "./OctokitClient.js"
 
 /** Runs per page when the filter does not say: GitHub's maximum, so a listing takes as few calls as it can. */
@@ -248,6 +249,7 @@ export const layer: Layer.Layer<WorkflowRunsGateway, never, OctokitClient> = Lay
               detail: `${target}: no answer within ${Duration.format(callDeadline)}`,
             }),
         }),
+        Effect.tapError((error) => Metric.increment(Metrics.gatewayErrors[error.reason])),
       )
 
     const undecodable = (operation: string, target: string, error: unknown) =>

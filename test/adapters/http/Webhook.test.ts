@@ -107,6 +107,12 @@ describe("POST /webhooks/github over a real socket", () => {
         Effect.flatMap(client.get("/metrics"), (response) => response.text),
       )
       assert.match(metrics, /run_index_webhook_correlations_total\{source="index"\} [1-9]/)
+      assert.match(metrics, /run_index_webhook_deliveries_total\{outcome="processed"\} [1-9]/)
+      assert.match(metrics, /run_index_webhook_deliveries_total\{outcome="duplicate"\} [1-9]/)
+      assert.match(metrics, /run_index_index_lookups_total\{result="hit"\} [1-9]/)
+      assert.match(metrics, /# TYPE run_index_webhook_processing_seconds histogram/)
+      assert.match(metrics, /run_index_webhook_processing_seconds_bucket\{le="\+Inf"\} [1-9]/)
+      assert.match(metrics, /run_index_webhook_processing_seconds_count [1-9]/)
       const read = yield* (yield* RequestStore).get(requestId("req_web"))
       assert.strictEqual(
         read._tag === "Found" ? read.document.runs.apply?.attempts[0]?.headSha : read._tag,

@@ -1,0 +1,126 @@
+import { Metric, MetricBoundaries } from "effect"
+import type { StoreFailureReason } from "../ports/StoreError.js"
+import type { GatewayFailureReason } from "../ports/WorkflowRunsGateway.js"
+
+/**
+ * Every counter and histogram the service exposes on `GET /metrics`, in one place. Each labelled
+ * counter is tagged once here, so counting on the webhook path costs no key construction.
+ */
+const tagged = <const Value extends string>(
+  metric: Metric.Metric.Counter<number>,
+  label: string,
+  values: ReadonlyArray<Value>,
+): Readonly<Record<Value, Metric.Metric.Counter<number>>> =>
+  Object.fromEntries(values.map((value) => [value, Metric.tagged(metric, label, value)])) as Record<
+    Value,
+    Metric.Metric.Counter<number>
+  >
+
+/** `failed`: the store could not even record or park the delivery; GitHub was answered 503. */
+export type DeliveryOutcome =
+  | "processed"
+  | "duplicate"
+  | "pong"
+  | "ignored"
+  | "malformed"
+  | "parked"
+  | "failed"
+
+/** Webhook deliveries by how they ended. */
+export const deliveries = tagged(
+  Metric.counter("run_index_webhook_deliveries_total", {
+    description: "webhook deliveries by outcome",
+    incremental: true,
+  }),
+  "outcome",
+  [
+    "processed",
+    "duplicate",
+    "pong",
+    "ignored",
+    "malformed",
+    "parked",
+    "failed",
+  ] satisfies ReadonlyArray<DeliveryOutcome>,
+)
+
+/** Parked deliveries replayed, by whether the replay applied them or left them parked. */
+export const replays = tagged(
+  Metric.counter("run_index_webhook_replays_total", {
+    description: "parked deliveries replayed, by result",
+    incremental: true,
+  }),
+  "result",
+  ["applied", "still_parked"],
+)
+
+/** Where a `workflow_run` delivery's request was found. */
+export const correlations = tagged(
+  Metric.counter("run_index_webhook_correlations_total", {
+    description: "workflow_run deliveries by how their request was found",
+    incremental: true,
+  }),
+  "source",
+  ["index", "scan", "branch", "title", "name", "none"],
+)
+
+/** Run index reads on the webhook path. */
+export const indexLookups = tagged(
+  Metric.counter("run_index_index_lookups_total", {
+    description: "run index lookups by result",
+    incremental: true,
+  }),
+  "result",
+  ["hit", "miss", "invalid"],
+)
+
+/** Claims of a run for a request, by dispatch and by self-healing correlation. */
+export const claims = tagged(
+  Metric.counter("run_index_claims_total", {
+    description: "run index claims by result",
+    incremental: true,
+  }),
+  "result",
+  ["won", "already_yours", "lost", "blocked"],
+)
+
+/** Failed store calls made by the programs, each try counted (a retried call that failed twice counts 2). */
+export const storeErrors = tagged(
+  Metric.counter("run_index_store_errors_total", {
+    description: "failed store calls by reason",
+    incremental: true,
+  }),
+  "reason",
+  [
+    "Throttled",
+    "Unavailable",
+    "AccessDenied",
+    "Conflict",
+    "NotConfigured",
+    "Unknown",
+  ] satisfies ReadonlyArray<StoreFailureReason>,
+)
+
+/** Failed GitHub calls, each try counted. */
+export const gatewayErrors = tagged(
+  Metric.counter("run_index_github_errors_total", {
+    description: "failed GitHub calls by reason",
+    incremental: true,
+  }),
+  "reason",
+  [
+    "RateLimited",
+    "NotFound",
+    "Unauthorized",
+    "InvalidInputs",
+    "Unavailable",
+    "NotConfigured",
+  ] satisfies ReadonlyArray<GatewayFailureReason>,
+)
+
+/** Time from a verified delivery to its answer, in seconds: 1 ms to about 16 s. */
+export const processingSeconds = Metric.histogram(
+  "run_index_webhook_processing_seconds",
+  MetricBoundaries.exponential({ start: 0.001, factor: 2, count: 15 }),
+  "webhook delivery processing time in seconds",
+)
