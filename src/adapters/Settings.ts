@@ -1,4 +1,4 @@
-import { Config, Option, Schema } from "effect"
+import { Config, ConfigError, Duration, Either, Option, Schema } from "effect"
 import { defaultRetentionDays, RetentionDays } from "../domain/Retention.js"
 
 /** Every environment variable the service and CLI read, in one place (the README's table). */
@@ -33,6 +33,32 @@ export const webhookSecrets = Config.option(Config.redacted("GITHUB_WEBHOOK_SECR
 export const webhookMaxBytes = Config.integer("RUN_INDEX_WEBHOOK_MAX_BYTES").pipe(
   Config.validate({ message: "must be a positive number of bytes", validation: (bytes) => bytes > 0 }),
   Config.withDefault(5 * 1024 * 1024),
+)
+
+/**
+ * How often the service replays parked deliveries: a duration (`30 seconds`, `5 minutes`), or `off`.
+ * While deliveries stay parked the wait grows from this; see `replayBackoff` in the server.
+ */
+export const replayInterval = Config.string().pipe(
+  Config.withDefault("30 seconds"),
+  Config.mapOrFail((text) => {
+    const trimmed = text.trim()
+    if (trimmed === "off") return Either.right(Option.none<Duration.Duration>())
+    return Option.match(
+      Option.filter(Duration.decodeUnknown(trimmed), (interval) => !Duration.isZero(interval)),
+      {
+        onNone: () =>
+          Either.left(
+            ConfigError.InvalidData(
+              [],
+              `must be a positive duration such as "30 seconds", or "off"; got ${JSON.stringify(text)}`,
+            ),
+          ),
+        onSome: (interval) => Either.right(Option.some(interval)),
+      },
+    )
+  }),
+  Config.nested("RUN_INDEX_REPLAY_INTERVAL"),
 )
 
 export const describeStore = (bucketName: Option.Option<string>, directory: string): string =>

@@ -54,6 +54,11 @@ export const replays = tagged(
   ["applied", "still_parked"],
 )
 
+/** Deliveries still parked after the last replay pass (of this instance; any instance may replay). */
+export const parkedDeliveries = Metric.gauge("run_index_webhook_parked_deliveries", {
+  description: "deliveries still parked after the last replay pass",
+})
+
 /** Where a `workflow_run` delivery's request was found. */
 export const correlations = tagged(
   Metric.counter("run_index_webhook_correlations_total", {

@@ -1,4 +1,4 @@
-import { Clock, Data, Effect, Either, Metric, Option, Schema, Stream } from "effect"
+import { Clock, Data, Duration, Effect, Either, Metric, Option, Schedule, Schema, Stream } from "effect"
 import { classifyRun } from "../domain/Classification.js"
 import { describeParseError } from "../domain/EntryValidation.js"
 import { attemptsOf, type RequestDocument } from "../domain/RequestDocument.js"
@@ -312,5 +312,44 @@ export const replayParked = Effect.fn("Webhooks.replayParked")(function* () {
       yield* Metric.increment(Metrics.replays.applied)
     }),
   )
+  yield* Metric.set(Metrics.parkedDeliveries, stillParked)
   return { replayed, stillParked }
 })
+
+/**
+ * The waits between replay passes: `interval` while passes empty the parking lot; while deliveries
+ * stay parked (or a pass fails) each wait doubles, up to 16 × `interval`; every wait is jittered
+ * (× 0.8–1.2) so that several instances drift apart. Its input is whether the last pass emptied the lot.
+ */
+export const replayBackoff = (interval: Duration.DurationInput) =>
+  Schedule.exponential(interval, 2).pipe(
+    Schedule.union(Schedule.spaced(Duration.times(interval, 16))),
+    Schedule.jittered,
+    Schedule.zipRight(Schedule.identity<boolean>()),
+    Schedule.resetWhen((emptied) => emptied),
+  )
+
+/**
+ * Replays parked deliveries until interrupted: a pass at once, then one after each `replayBackoff`
+ * wait. A pass that found something is logged with what it replayed and what stays parked; a pass
+ * that fails is logged and backs off like one that left deliveries parked — the loop never stops.
+ *
+ * Several instances (or an operator's `deliveries replay`) may replay the same delivery at once, and
+ * that is harmless: processing is idempotent (atomic claims, compare-and-set writes, patches that
+ * only move forward), the record is written only after processing succeeded and says the same
+ * whoever writes it, and unparking an unparked delivery succeeds. The slower replay sees a duplicate
+ * or an unchanged attempt and publishes no attempt event; at worst it parks the delivery again, and
+ * the next pass finds it a duplicate and unparks it.
+ */
+export const replayContinually = (interval: Duration.DurationInput) => {
+  const pass = replayParked().pipe(
+    Effect.tap(({ replayed, stillParked }) =>
+      (replayed + stillParked > 0 ? Effect.logInfo : Effect.logDebug)("replay pass").pipe(
+        Effect.annotateLogs({ replayed, stillParked }),
+      ),
+    ),
+    Effect.map(({ stillParked }) => stillParked === 0),
+    Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("replay pass failed", cause), false)),
+  )
+  return Effect.repeat(pass, replayBackoff(interval))
+}

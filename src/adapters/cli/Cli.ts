@@ -1,10 +1,13 @@
+import { randomUUID } from "node:crypto"
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { FetchHttpClient, FileSystem } from "@effect/platform"
 import { Console, Effect, Layer, Option, Schema, Stream } from "effect"
 import { describeParseError } from "../../domain/EntryValidation.js"
 import { RequestId } from "../../domain/RequestId.js"
 import { RunIdFromString } from "../../domain/RunId.js"
 import { workflowKinds } from "../../domain/WorkflowKind.js"
 import { RepositoryName } from "../../domain/WorkflowRun.js"
+import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../ports/DeliveryLog.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { dispatchRun } from "../../programs/DispatchRun.js"
@@ -22,6 +25,7 @@ import {
   printJson,
   progressReporter,
 } from "./Output.js"
+import * as WebhookSend from "./WebhookSend.js"
 
 const kindChoices = workflowKinds.map((kind) => [kind, kind] as [string, typeof kind])
 const kind = Args.choice(kindChoices, { name: "kind" }).pipe(
@@ -305,13 +309,89 @@ const deliveries = Command.make("deliveries").pipe(
   Command.withSubcommands([parked, replay]),
 )
 
+/** GitHub's event names (`workflow_run`, `ping`, `push`, …): lower-case words joined by underscores. */
+const WebhookEvent = Schema.String.pipe(
+  Schema.pattern(/^[a-z]+(_[a-z]+)*$/, { message: () => "must be a GitHub event name such as workflow_run" }),
+)
+const WebhookUrl = Schema.URL.pipe(
+  Schema.filter((url) => url.protocol === "http:" || url.protocol === "https:" || "must be an http(s) URL"),
+)
+const payloadFile = Options.file("file").pipe(
+  Options.withDescription("the payload to send, a JSON file (sent byte for byte, as signed)"),
+  Options.mapEffect((path) =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const text = yield* fs
+        .readFileString(path)
+        .pipe(
+          Effect.mapError((error) =>
+            ValidationError.invalidValue(
+              HelpDoc.p(
+                `--file ${path}: cannot be read (${error._tag === "SystemError" ? error.reason : error.message})`,
+              ),
+            ),
+          ),
+        )
+      yield* Schema.decodeUnknown(Schema.parseJson())(text).pipe(
+        Effect.mapError((error) =>
+          ValidationError.invalidValue(HelpDoc.p(`--file ${path}: not JSON: ${describeParseError(error)}`)),
+        ),
+      )
+      return text
+    }),
+  ),
+)
+
+const send = Command.make(
+  "send",
+  {
+    event: decodedOption("event", WebhookEvent).pipe(
+      Options.withDescription("the X-GitHub-Event header, e.g. workflow_run or ping"),
+    ),
+    body: payloadFile,
+    url: decodedOption("url", WebhookUrl).pipe(
+      Options.optional,
+      Options.withDescription("where to post (default http://HOST:PORT/webhooks/github)"),
+    ),
+    delivery: decodedOption("delivery", DeliveryId).pipe(
+      Options.optional,
+      Options.withDescription(
+        "the X-GitHub-Delivery header (default a random UUID); reuse one to see a duplicate",
+      ),
+    ),
+    json,
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const url = yield* Option.match(input.url, {
+        onNone: () => WebhookSend.defaultWebhookUrl,
+        onSome: (given) => Effect.succeed(given.href),
+      })
+      const deliveryId = Option.getOrElse(input.delivery, () => randomUUID())
+      const answer = yield* WebhookSend.sendWebhook({ url, event: input.event, deliveryId, body: input.body })
+      yield* input.json
+        ? printJson({ deliveryId, url, status: answer.status, body: WebhookSend.answerBody(answer) })
+        : Console.log(`${answer.status} from ${url} (delivery ${deliveryId})\n${answer.text}`)
+      if (answer.status < 200 || answer.status > 299) return yield* exitWith(ExitCode.Failure)
+    }).pipe(Effect.provide(FetchHttpClient.layer)),
+).pipe(
+  Command.withDescription(
+    "sign a payload with the webhook secret (GITHUB_WEBHOOK_SECRET, else the service's generated one) and post it as GitHub would; exit 1 unless the answer is 2xx",
+  ),
+)
+
+const webhook = Command.make("webhook").pipe(
+  Command.withDescription("talk to the service's webhook endpoint by hand"),
+  Command.withSubcommands([send]),
+)
+
 const serve = Command.make("serve", {}, () => Layer.launch(Server.layer)).pipe(
   Command.withDescription("run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"),
 )
 
 export const command = Command.make("run-index").pipe(
   Command.withDescription("The run index: which request owns each GitHub Actions workflow run"),
-  Command.withSubcommands([put, get, claim, remove, ls, stats, verify, dispatch, deliveries, serve]),
+  Command.withSubcommands([put, get, claim, remove, ls, stats, verify, dispatch, deliveries, webhook, serve]),
 )
 
 export const run = Command.run(command, { name: "run-index", version: "0.1.0" })

@@ -1,42 +1,16 @@
 import { createServer } from "node:http"
 import { HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeContext, NodeHttpServer } from "@effect/platform-node"
-import { Console, Effect, Layer, Option, Redacted } from "effect"
+import { Console, Duration, Effect, Layer, Option } from "effect"
 import { AttemptEvents } from "../../ports/AttemptEvents.js"
 import type { DeliveryLog } from "../../ports/DeliveryLog.js"
 import type { RequestStore } from "../../ports/RequestStore.js"
 import type { RunIndexStore } from "../../ports/RunIndexStore.js"
 import type { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
-import { loadOrGenerate } from "../GeneratedSecret.js"
+import { replayContinually } from "../../programs/Webhooks.js"
+import * as Secrets from "../Secrets.js"
 import * as Settings from "../Settings.js"
 import { makeRouter } from "./HttpService.js"
-
-/** The API token: `RUN_INDEX_API_TOKEN`, else one generated into the data directory. */
-const apiToken = Effect.gen(function* () {
-  const configured = yield* Settings.apiToken
-  if (Option.isSome(configured)) return configured.value
-  const directory = yield* Settings.dataDirectory
-  const { secret, file, generated } = yield* loadOrGenerate(directory, "api-token")
-  yield* Console.error(`API token ${generated ? "generated at" : "read from"} ${file} (mode 0600)`)
-  return secret
-}).pipe(Effect.provide(NodeContext.layer))
-
-/** Webhook secrets: `GITHUB_WEBHOOK_SECRET` (comma-separated for rotation), else one generated into the data directory. */
-const webhookSecrets = Effect.gen(function* () {
-  const configured = yield* Settings.webhookSecrets
-  if (Option.isSome(configured)) {
-    const secrets = Redacted.value(configured.value)
-      .split(",")
-      .map((secret) => secret.trim())
-      .filter((secret) => secret.length > 0)
-      .map((secret) => Redacted.make(secret))
-    if (secrets.length > 0) return secrets
-  }
-  const directory = yield* Settings.dataDirectory
-  const { secret, file, generated } = yield* loadOrGenerate(directory, "webhook-secret")
-  yield* Console.error(`webhook secret ${generated ? "generated at" : "read from"} ${file} (mode 0600)`)
-  return [secret]
-}).pipe(Effect.provide(NodeContext.layer))
 
 /** Attempt state changes, logged one line each. */
 const logAttemptEvents = Layer.succeed(AttemptEvents, {
@@ -50,7 +24,19 @@ const logAttemptEvents = Layer.succeed(AttemptEvents, {
     ),
 })
 
-/** The HTTP service on `HOST`:`PORT`, serving until interrupted. */
+/**
+ * Replays parked deliveries on a fiber that lives as long as the service (see `replayContinually`
+ * for the backoff, and why instances replaying at once do no harm); nothing when `interval` is `None`.
+ */
+export const backgroundReplay = (
+  interval: Option.Option<Duration.Duration>,
+): Layer.Layer<never, never, RunIndexStore | RequestStore | DeliveryLog> =>
+  Option.match(interval, {
+    onNone: (): Layer.Layer<never> => Layer.empty,
+    onSome: (every) => Layer.scopedDiscard(Effect.forkScoped(replayContinually(every))),
+  })
+
+/** The HTTP service on `HOST`:`PORT`, serving until interrupted, and the background replay. */
 export const layer: Layer.Layer<
   never,
   unknown,
@@ -59,15 +45,24 @@ export const layer: Layer.Layer<
   Effect.gen(function* () {
     const host = yield* Settings.host
     const port = yield* Settings.port
-    const token = yield* apiToken
-    const secrets = yield* webhookSecrets
+    const token = yield* Secrets.apiToken.pipe(Effect.provide(NodeContext.layer))
+    const secrets = yield* Secrets.webhookSecrets.pipe(Effect.provide(NodeContext.layer))
     const maxBytes = yield* Settings.webhookMaxBytes
+    const replayInterval = yield* Settings.replayInterval
     const choice = yield* Effect.all({ bucket: Settings.bucket, directory: Settings.dataDirectory })
     yield* Console.error(`store: ${Settings.describeStore(choice.bucket, choice.directory)}`)
+    yield* Console.error(
+      Option.match(replayInterval, {
+        onNone: () => "parked deliveries: background replay off (RUN_INDEX_REPLAY_INTERVAL=off)",
+        onSome: (every) =>
+          `parked deliveries: replayed every ${Duration.format(every)}, backing off while some stay parked`,
+      }),
+    )
     return makeRouter({ apiToken: token, webhook: { secrets, maxBytes } }).pipe(
       HttpServer.serve(HttpMiddleware.logger),
       HttpServer.withLogAddress,
       Layer.provide(NodeHttpServer.layer(createServer, { host, port })),
+      Layer.merge(backgroundReplay(replayInterval)),
       Layer.provide(logAttemptEvents),
     )
   }),
