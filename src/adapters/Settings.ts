@@ -61,5 +61,8 @@ export const replayInterval = Config.string().pipe(
   Config.nested("RUN_INDEX_REPLAY_INTERVAL"),
 )
 
+/** How logs are written to stderr: `json` (one object per line), `pretty`; unset: pretty on a terminal, else json. */
+export const logFormat = Config.option(Config.literal("json", "pretty")("RUN_INDEX_LOG_FORMAT"))
+
 export const describeStore = (bucketName: Option.Option<string>, directory: string): string =>
   Option.match(bucketName, { onNone: () => `directory ${directory}`, onSome: (name) => `s3://${name}` })

@@ -285,12 +285,21 @@ const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempt
   return { _tag: "Processed", ...handled.right } as DeliveryResult
 })
 
-/** Replays every parked delivery once; those that now succeed are unparked, the others stay parked. */
-export const replayParked = Effect.fn("Webhooks.replayParked")(function* () {
+/**
+ * Replays every parked delivery once (or only `deliveryId`); those that now succeed are unparked,
+ * the others stay parked.
+ */
+export const replayParked = Effect.fn("Webhooks.replayParked")(function* (
+  options: { readonly deliveryId?: DeliveryId } = {},
+) {
   const log = yield* DeliveryLog
   let replayed = 0
   let stillParked = 0
-  yield* Stream.runForEach(log.parked, (parked) =>
+  const chosen =
+    options.deliveryId === undefined
+      ? log.parked
+      : Stream.filter(log.parked, (parked) => parked.deliveryId === options.deliveryId)
+  yield* Stream.runForEach(chosen, (parked) =>
     Effect.gen(function* () {
       const result = yield* processDelivery(
         {
@@ -312,7 +321,7 @@ export const replayParked = Effect.fn("Webhooks.replayParked")(function* () {
       yield* Metric.increment(Metrics.replays.applied)
     }),
   )
-  yield* Metric.set(Metrics.parkedDeliveries, stillParked)
+  if (options.deliveryId === undefined) yield* Metric.set(Metrics.parkedDeliveries, stillParked)
   return { replayed, stillParked }
 })
 

@@ -269,7 +269,7 @@ const dispatch = Command.make(
     }),
 ).pipe(Command.withDescription("dispatch a workflow for a request, learn its run id and claim it"))
 
-const parked = Command.make("parked", { json }, (input) =>
+const listParked = (input: { readonly json: boolean }) =>
   Effect.gen(function* () {
     const log = yield* DeliveryLog
     yield* log.parked.pipe(
@@ -287,26 +287,48 @@ const parked = Command.make("parked", { json }, (input) =>
             ),
       ),
     )
-  }),
+  })
+
+const listParkedDescription =
+  "list webhook deliveries that could not be processed (--json: one object per line)"
+const parkedList = Command.make("ls", { json }, listParked).pipe(
+  Command.withDescription(listParkedDescription),
+)
+const parked = Command.make("parked", { json }, listParked).pipe(
+  Command.withDescription(`${listParkedDescription}; the same as ls`),
+)
+
+const replay = Command.make(
+  "replay",
+  {
+    json,
+    id: decodedOption("id", DeliveryId).pipe(
+      Options.optional,
+      Options.withDescription("replay only this delivery (its X-GitHub-Delivery id)"),
+    ),
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const deliveryId = Option.getOrUndefined(input.id)
+      const result = yield* replayParked(deliveryId === undefined ? {} : { deliveryId })
+      yield* input.json
+        ? printJson(result)
+        : Console.log(`replayed ${result.replayed}; still parked ${result.stillParked}`)
+      if (deliveryId !== undefined && result.replayed + result.stillParked === 0) {
+        yield* Console.error(`run-index: no parked delivery ${deliveryId}`)
+        return yield* exitWith(ExitCode.NotFound)
+      }
+      if (result.stillParked > 0) return yield* exitWith(ExitCode.Failure)
+    }),
 ).pipe(
   Command.withDescription(
-    "list webhook deliveries that could not be processed (--json: one object per line)",
+    "process parked deliveries again (all, or --id one); exit 1 while any stays parked, 3 when --id is not parked",
   ),
 )
 
-const replay = Command.make("replay", { json }, (input) =>
-  Effect.gen(function* () {
-    const result = yield* replayParked()
-    yield* input.json
-      ? printJson(result)
-      : Console.log(`replayed ${result.replayed}; still parked ${result.stillParked}`)
-    if (result.stillParked > 0) return yield* exitWith(ExitCode.Failure)
-  }),
-).pipe(Command.withDescription("process every parked delivery again; exit 1 while any stays parked"))
-
 const deliveries = Command.make("deliveries").pipe(
   Command.withDescription("parked webhook deliveries"),
-  Command.withSubcommands([parked, replay]),
+  Command.withSubcommands([parkedList, parked, replay]),
 )
 
 /** GitHub's event names (`workflow_run`, `ping`, `push`, …): lower-case words joined by underscores. */

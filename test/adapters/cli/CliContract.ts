@@ -73,6 +73,29 @@ export const cliContract = (name: string, makeTarget: () => Promise<CliTarget>) 
       assert.deepInclude(json(stats), { entries: 1, invalid: 1 })
     })
 
+    it("deliveries ls lists a parked delivery and replay --id replays only that one", async () => {
+      const parked = {
+        deliveryId: "parked-ping",
+        headers: { "x-github-event": "ping", "x-github-delivery": "parked-ping" },
+        body: '{"zen":"Keep it logically awesome."}',
+        reason: "store unavailable",
+        parkedAt: "2026-01-01T00:00:00.000Z",
+        attempts: 1,
+      }
+      await target.plant("webhooks/github/parked/parked-ping.json", JSON.stringify(parked))
+      const listed = await cli("deliveries", "ls", "--json")
+      assert.strictEqual(listed.code, 0, listed.stderr)
+      assert.deepInclude(json(listed), { deliveryId: "parked-ping", event: "ping", attempts: 1 })
+      const other = await cli("deliveries", "replay", "--id", "not-parked")
+      assert.strictEqual(other.code, 3)
+      assert.include(other.stderr, "no parked delivery not-parked")
+      const replayed = await cli("deliveries", "replay", "--id", "parked-ping", "--json")
+      assert.strictEqual(replayed.code, 0, replayed.stderr)
+      assert.deepStrictEqual(json(replayed), { replayed: 1, stillParked: 0 })
+      const empty = await cli("deliveries", "ls", "--json")
+      assert.strictEqual(empty.stdout.trim(), "")
+    })
+
     it("bad arguments exit 2 naming the argument, and write nothing", async () => {
       const badRunId = await cli("claim", "plan", "12abc", "req_a")
       assert.strictEqual(badRunId.code, 2)
