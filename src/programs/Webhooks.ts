@@ -192,7 +192,14 @@ export const handleWorkflowRun = Effect.fnUntraced(function* (payload: WorkflowR
     yield* sink.publish(final.events.map((each) => ({ requestId, event: each })))
   }
   yield* Effect.logInfo("workflow_run handled").pipe(
-    Effect.annotateLogs({ runId: event.runId, kind: kind.value, requestId, source, outcome: final._tag }),
+    Effect.annotateLogs({
+      runId: event.runId,
+      runAttempt: event.runAttempt,
+      kind: kind.value,
+      requestId,
+      source,
+      outcome: final._tag,
+    }),
   )
   return { outcome: final._tag, source, requestId, kind: kind.value }
 })
@@ -229,7 +236,11 @@ export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
   // Milliseconds, not nanoseconds: TestClock cannot express the fractional instants jittered retries
   // leave behind as nanoseconds, and the histogram's first bucket is 1 ms anyway.
   const started = yield* Clock.currentTimeMillis
-  const result = yield* Effect.either(deliver(delivery, previousAttempts))
+  const result = yield* Effect.either(
+    deliver(delivery, previousAttempts).pipe(
+      Effect.annotateLogs({ deliveryId: delivery.deliveryId, event: delivery.event }),
+    ),
+  )
   const elapsedMillis = (yield* Clock.currentTimeMillis) - started
   yield* Metric.update(Metrics.processingSeconds, elapsedMillis / 1000)
   yield* Metric.increment(Metrics.deliveries[outcomeOf(result)])
