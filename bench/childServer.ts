@@ -1,12 +1,22 @@
 import { spawn } from "node:child_process"
 import { once } from "node:events"
+import { readFileSync } from "node:fs"
 
 export interface ChildServer {
   readonly url: string
+  /** CPU time (user + system) the server process has used so far, in microseconds (Linux). */
+  readonly cpuMicros: () => number
   readonly stop: () => Promise<void>
 }
 
 const startupLimitMillis = 20_000
+const clockTicksPerSecond = 100
+
+/** utime + stime of a process from /proc, so a server's CPU per request can be read from outside it. */
+const processCpuMicros = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / clockTicksPerSecond
+}
 
 /**
  * Runs a server script in a process of its own (same Node, same loader flags — tsx's — so it can be
@@ -39,6 +49,7 @@ export const startChildServer = async (file: string, args: ReadonlyArray<string>
   })
   return {
     url,
+    cpuMicros: () => processCpuMicros(child.pid ?? 0),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.stdin.end()

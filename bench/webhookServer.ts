@@ -1,11 +1,13 @@
 /**
  * A webhook server for the "webhook" bench, in a process of its own: `service` is run-index's HTTP
  * service on the memory store with `runs` requests seeded (each attempt holding a run, each run
- * indexed); `bare` is a plain node:http server that only verifies the signature and parses the JSON.
+ * indexed); `bare` is a plain node:http server that only verifies the signature and parses the JSON;
+ * `effect-floor` does what `bare` does on @effect/platform's HTTP server — the most the service
+ * could reach with no store work at all.
  * Prints its URL, then serves until stdin closes.
  */
 import { createServer } from "node:http"
-import { HttpServer } from "@effect/platform"
+import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { verify } from "@octokit/webhooks-methods"
 import { Effect, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
@@ -59,6 +61,30 @@ const bare = async () => {
   server.close()
 }
 
+const effectFloor = async () => {
+  const route = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const body = yield* request.text
+    const signature = request.headers["x-hub-signature-256"] ?? ""
+    const valid = yield* Effect.promise(() => verify(secret, body, signature).catch(() => false))
+    if (!valid) return HttpServerResponse.empty({ status: 401 })
+    JSON.parse(body)
+    return HttpServerResponse.unsafeJson({ ok: true })
+  })
+  const server = HttpServer.serve(HttpRouter.empty.pipe(HttpRouter.post("/webhooks/github", route))).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+  )
+  const program = Effect.gen(function* () {
+    yield* HttpServer.addressFormattedWith((address) =>
+      Effect.sync(() => process.stdout.write(`${address}\n`)),
+    )
+    yield* Effect.promise(untilStdinCloses)
+  })
+  await Effect.runPromise(
+    program.pipe(Effect.provide(server), Logger.withMinimumLogLevel(LogLevel.Warning), Effect.scoped),
+  )
+}
+
 const seed = Effect.gen(function* () {
   const objects = yield* ObjectStore
   const index = yield* RunIndexStore
@@ -101,5 +127,5 @@ const service = async () => {
   )
 }
 
-await (mode === "bare" ? bare() : service())
+await (mode === "bare" ? bare() : mode === "effect-floor" ? effectFloor() : service())
 process.exit(0)
