@@ -74,6 +74,14 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
       yield* objects.delete(keyPath(key))
     })
 
+    const removeMany = Effect.fn("RunIndexStore.deleteMany")(function* (paths: ReadonlyArray<string>) {
+      const outside = paths.find((path) => !path.startsWith(runIndexPrefix))
+      if (outside !== undefined) {
+        return yield* Effect.dieMessage(`${JSON.stringify(outside)} is not under ${runIndexPrefix}`)
+      }
+      return yield* objects.deleteMany(paths)
+    })
+
     const readListed = (path: string): Effect.Effect<Option.Option<Listed>, StoreError> =>
       Effect.gen(function* () {
         const key = parseKeyPath(path)
@@ -105,6 +113,7 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
       put,
       claim,
       delete: remove,
+      deleteMany: removeMany,
       list: (options) =>
         objects.list(options?.kind === undefined ? runIndexPrefix : kindPrefix(options.kind)).pipe(
           Stream.mapEffect(({ path }) => readListed(path), { concurrency: listConcurrency }),
