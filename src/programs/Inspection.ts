@@ -75,14 +75,15 @@ export const indexStats = Effect.fn("Inspection.indexStats")(function* (options:
       if (newest === null || Date.parse(entry.createdAt) > Date.parse(newest)) newest = entry.createdAt
     }),
   )
-  return {
+  const stats: IndexStats = {
     entries,
     byKind,
     expired,
     invalid,
     oldestCreatedAt: oldest,
     newestCreatedAt: newest,
-  } satisfies IndexStats
+  }
+  return stats
 })
 
 /** Counts listed objects into a `VerifyReport`, one at a time. */

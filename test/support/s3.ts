@@ -9,7 +9,7 @@ import * as S3ObjectStore from "../../src/adapters/objects/S3ObjectStore.js"
 const region = "us-east-1"
 
 /** A bucket no other test uses: S3 bucket names are lowercase letters, digits and dashes. */
-const freshBucketName = () => `run-index-test-${randomUUID().replaceAll("-", "").slice(0, 16)}`
+export const freshBucketName = () => `run-index-test-${randomUUID().replaceAll("-", "").slice(0, 16)}`
 
 /**
  * The S3 object store against the moto server of `motoGlobalSetup.ts`, in a new empty bucket on
