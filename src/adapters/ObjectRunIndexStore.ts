@@ -1,4 +1,4 @@
-import { Effect, Either, Layer, Option, Schedule, Stream } from "effect"
+import { Chunk, Effect, Either, Layer, Option, Schedule, Stream } from "effect"
 import { InvalidEntry, validateEntry } from "../domain/EntryValidation.js"
 import { encodeEntry, type RunIndexEntry } from "../domain/RunIndexEntry.js"
 import { keyPath, kindPrefix, parseKeyPath, type RunIndexKey, runIndexPrefix } from "../domain/RunIndexKey.js"
@@ -116,7 +116,13 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
       deleteMany: removeMany,
       list: (options) =>
         objects.list(options?.kind === undefined ? runIndexPrefix : kindPrefix(options.kind)).pipe(
-          Stream.mapEffect(({ path }) => readListed(path), { concurrency: listConcurrency }),
+          // A page's bodies at a time: Stream.mapEffect with concurrency costs ~0.5 ms an element.
+          Stream.mapChunksEffect((page) =>
+            Effect.map(
+              Effect.forEach(page, ({ path }) => readListed(path), { concurrency: listConcurrency }),
+              Chunk.unsafeFromArray,
+            ),
+          ),
           Stream.filterMap((listed) => listed),
         ),
     })

@@ -6,6 +6,7 @@ import type { RunId } from "../domain/RunId.js"
 import { type WorkflowKind, workflowKinds } from "../domain/WorkflowKind.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { type ListOptions, RunIndexStore } from "../ports/RunIndexStore.js"
+import { mapPagesEffect } from "./Pages.js"
 import { claimRun } from "./RunIndex.js"
 
 export interface BackfillOptions extends ListOptions {
@@ -143,9 +144,7 @@ export const backfillIndex = Effect.fn("Backfill.backfillIndex")(function* (opti
       }
     })
 
-  yield* requests
-    .list()
-    .pipe(Stream.mapEffect(backfillRequest, { concurrency: backfillConcurrency }), Stream.runDrain)
+  yield* requests.list().pipe(mapPagesEffect(backfillRequest, backfillConcurrency), Stream.runDrain)
   return {
     dryRun,
     requests: requestCount,

@@ -7,6 +7,7 @@ import type { RunIndexEntry } from "../domain/RunIndexEntry.js"
 import { type WorkflowKind, workflowKinds } from "../domain/WorkflowKind.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { type Listed, type ListOptions, RunIndexStore } from "../ports/RunIndexStore.js"
+import { mapPagesEffect } from "./Pages.js"
 
 export interface IndexStats {
   readonly entries: number
@@ -280,14 +281,13 @@ export const verifyIndexAndRequests = Effect.fn("Inspection.verifyIndexAndReques
 
   yield* (yield* scan(options)).pipe(
     Stream.tap((listed) => Effect.sync(() => tally.add(listed))),
-    Stream.mapEffect((listed) => (listed._tag === "Valid" ? checkEntry(listed.entry) : Effect.void), {
-      concurrency: crossCheckConcurrency,
-    }),
+    mapPagesEffect(
+      (listed: Listed) => (listed._tag === "Valid" ? checkEntry(listed.entry) : Effect.void),
+      crossCheckConcurrency,
+    ),
     Stream.runDrain,
   )
-  yield* requests
-    .list()
-    .pipe(Stream.mapEffect(checkRequest, { concurrency: crossCheckConcurrency }), Stream.runDrain)
+  yield* requests.list().pipe(mapPagesEffect(checkRequest, crossCheckConcurrency), Stream.runDrain)
   return {
     index: tally.report(),
     requests: { entriesChecked, requestsChecked, attemptsChecked, problems, byProblem, problemList },
