@@ -119,19 +119,19 @@ export const verifyIndex = Effect.fn("Inspection.verifyIndex")(function* (option
   return tally.report()
 })
 
-/** Each way the index and the request documents can disagree. */
+/**
+ * Each way the index and the request documents can disagree. From an entry: its request has no
+ * document (`RequestMissing`), an unreadable one (`RequestUnreadable`), or no attempt of that kind
+ * holding the run (`NoAttemptHoldsRun`). From an attempt holding a run: the run has no entry
+ * (`EntryMissing`), an entry naming another request (`EntryOwnedByOther`), or an invalid one
+ * (`EntryInvalid`).
+ */
 export const CrossCheckProblemKind = Schema.Literal(
-  /** An entry names a request that has no document. */
   "RequestMissing",
-  /** An entry names a request whose stored body is not a request document. */
   "RequestUnreadable",
-  /** An entry names a request none of whose attempts of that kind holds the run. */
   "NoAttemptHoldsRun",
-  /** An attempt holds a run that has no entry. */
   "EntryMissing",
-  /** An attempt holds a run whose entry names another request. */
   "EntryOwnedByOther",
-  /** An attempt holds a run whose entry is invalid. */
   "EntryInvalid",
 )
 export type CrossCheckProblemKind = typeof CrossCheckProblemKind.Type
