@@ -66,6 +66,11 @@ export interface ScanFigures {
   readonly scanGrowthMb: number
   /** The process's high-water mark (`ru_maxrss`), start-up and module loading included. */
   readonly maxRssMb: number
+  /** Heap in use after a full collection before the sweep, and how much more after it. */
+  readonly heapBeforeScanMb: number
+  readonly heapRetainedMb: number
+  /** `--max-old-space-size` the child ran with: the sweep finished within it. */
+  readonly maxOldSpaceMb: number
 }
 
 export interface RetentionSection {
@@ -212,13 +217,20 @@ const onMoto = async (endpoint: string, options: RetentionOptions): Promise<Swee
   }
 }
 
-/** `bench/retentionScan.ts` in a child process (same Node, same tsx loader, `--expose-gc`). */
+/**
+ * The old space the child may use: the generated sweep gets 64 MB for everything it holds; the
+ * memory store's run gets room for its ~600 MB of entries and a few hundred MB besides.
+ */
+const heapCapsMb = { generated: 64, memory: 1024 } as const
+
+/** `bench/retentionScan.ts` in a child process (same Node, same tsx loader, `--expose-gc`, a heap cap). */
 const scanInChild = async (mode: "generated" | "memory", entries: number): Promise<ScanFigures> => {
   const child = spawn(
     process.execPath,
     [
       ...process.execArgv,
       "--expose-gc",
+      `--max-old-space-size=${heapCapsMb[mode]}`,
       join(import.meta.dirname, "retentionScan.ts"),
       mode,
       String(entries),
@@ -305,6 +317,8 @@ export const renderRetention = (section: RetentionSection): string => {
       scan.peakRssDuringScanMb.toFixed(0),
       scan.scanGrowthMb.toFixed(0),
       scan.maxRssMb.toFixed(0),
+      scan.maxOldSpaceMb.toFixed(0),
+      scan.heapRetainedMb.toFixed(1),
     ] as const
   const scans = renderTable(
     [
@@ -316,6 +330,8 @@ export const renderRetention = (section: RetentionSection): string => {
       "peak during (MB)",
       "growth (MB)",
       "max RSS (MB)",
+      "heap cap (MB)",
+      "heap kept (MB)",
     ],
     [
       scanRow("store holding nothing (generated)", section.scan),

@@ -5,7 +5,11 @@
  * - `generated`: an object store that makes up its entries as the listing reaches them, so nothing
  *   but the sweep occupies the heap; the peak RSS is the sweep's own.
  * - `memory`: the memory store holding every entry, swept with `--dry-run` (nothing freed while
- *   scanning); the figure that matters is how far RSS grows over what the stored entries take.
+ *   scanning). Its RSS mostly says how much garbage V8 lets pile up over a large live heap; what
+ *   the sweep keeps is the heap after a full collection, compared with before.
+ *
+ * Run it with `--max-old-space-size` to show the bound: a sweep that kept what it read would run
+ * out of heap long before the end.
  */
 import { Effect, Layer, Option, Stream } from "effect"
 import * as ObjectRunIndexStore from "../src/adapters/ObjectRunIndexStore.js"
@@ -78,6 +82,7 @@ const main = async (mode: string, count: number) => {
       Object.assign(calls, emptyCalls())
     }
     collectGarbage()
+    const heapBeforeScan = process.memoryUsage().heapUsed
     const rssBeforeScan = process.memoryUsage.rss()
     let peakRss = rssBeforeScan
     const sampler = setInterval(() => {
@@ -89,6 +94,8 @@ const main = async (mode: string, count: number) => {
     )
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     peakRss = Math.max(peakRss, process.memoryUsage.rss())
+    collectGarbage()
+    const heapAfterScan = process.memoryUsage().heapUsed
     if (report.scanned !== count || report.expired !== count) {
       throw new Error(`the sweep saw ${report.scanned} entries, ${report.expired} expired, not ${count}`)
     }
@@ -101,6 +108,12 @@ const main = async (mode: string, count: number) => {
       peakRssDuringScanMb: megabytes(peakRss),
       scanGrowthMb: megabytes(peakRss - rssBeforeScan),
       maxRssMb: megabytes(process.resourceUsage().maxRSS * 1024),
+      heapBeforeScanMb: megabytes(heapBeforeScan),
+      heapRetainedMb: megabytes(heapAfterScan - heapBeforeScan),
+      maxOldSpaceMb: Number(
+        process.execArgv.find((flag) => flag.startsWith("--max-old-space-size="))?.split("=")[1] ??
+          Number.NaN,
+      ),
       storeCalls: { ...calls, perThousand: callsPerThousand(calls, count) },
       prefix: runIndexPrefix,
     }
