@@ -70,7 +70,7 @@ export interface ScanFigures {
   readonly heapBeforeScanMb: number
   readonly heapRetainedMb: number
   /** `--max-old-space-size` the child ran with: the sweep finished within it. */
-  readonly maxOldSpaceMb: number
+  readonly maxOldSpaceMb: number | null
 }
 
 export interface RetentionSection {
@@ -83,7 +83,12 @@ export interface RetentionSection {
   readonly meetsCallsTarget: boolean
   /** The 1,000,000-entry sweep over a store that holds nothing: the sweep's own memory. */
   readonly scan: ScanFigures
-  /** The same over the memory store holding every entry (`--dry-run`, so nothing is freed). */
+  /** The same sweep with the heap capped at 64 MB: it still finishes. */
+  readonly scanUnderHeapCap: ScanFigures
+  /**
+   * The same over the memory store holding every entry (`--dry-run`, so nothing is freed), the
+   * heap capped at 1 GB: uncapped, V8 lets garbage pile up in proportion to the live heap.
+   */
   readonly scanOnMemoryStore: ScanFigures
   readonly rssTargetMb: number
   readonly meetsRssTarget: boolean
@@ -218,19 +223,26 @@ const onMoto = async (endpoint: string, options: RetentionOptions): Promise<Swee
 }
 
 /**
- * The old space the child may use: the generated sweep gets 64 MB for everything it holds; the
- * memory store's run gets room for its ~600 MB of entries and a few hundred MB besides.
+ * Old-space caps that show the bound: the generated sweep must fit everything it holds in 64 MB;
+ * the memory store's run gets room for its ~600 MB of entries and a few hundred MB besides.
  */
 const heapCapsMb = { generated: 64, memory: 1024 } as const
 
-/** `bench/retentionScan.ts` in a child process (same Node, same tsx loader, `--expose-gc`, a heap cap). */
-const scanInChild = async (mode: "generated" | "memory", entries: number): Promise<ScanFigures> => {
+/**
+ * `bench/retentionScan.ts` in a child process (same Node, same tsx loader, `--expose-gc`),
+ * optionally under an old-space cap.
+ */
+const scanInChild = async (
+  mode: "generated" | "memory",
+  entries: number,
+  heapCapMb?: number,
+): Promise<ScanFigures> => {
   const child = spawn(
     process.execPath,
     [
       ...process.execArgv,
       "--expose-gc",
-      `--max-old-space-size=${heapCapsMb[mode]}`,
+      ...(heapCapMb === undefined ? [] : [`--max-old-space-size=${heapCapMb}`]),
       join(import.meta.dirname, "retentionScan.ts"),
       mode,
       String(entries),
@@ -256,10 +268,12 @@ export const retention = async (options: RetentionOptions): Promise<RetentionSec
   const moto = await withMoto((server) => onMoto(server.url, options))
   options.progress(`scan: ${formatNumber(options.scanEntries)} generated entries in a child process`)
   const scan = await scanInChild("generated", options.scanEntries)
+  options.progress(`scan: again with the heap capped at ${heapCapsMb.generated} MB`)
+  const scanUnderHeapCap = await scanInChild("generated", options.scanEntries, heapCapsMb.generated)
   options.progress(
-    `scan: ${formatNumber(options.scanEntries)} entries on the memory store in a child process`,
+    `scan: ${formatNumber(options.scanEntries)} entries on the memory store in a child process, heap capped at ${heapCapsMb.memory} MB`,
   )
-  const scanOnMemoryStore = await scanInChild("memory", options.scanEntries)
+  const scanOnMemoryStore = await scanInChild("memory", options.scanEntries, heapCapsMb.memory)
   return {
     memory,
     moto,
@@ -270,6 +284,7 @@ export const retention = async (options: RetentionOptions): Promise<RetentionSec
     callsTarget,
     meetsCallsTarget: Math.max(memory.callsPerThousand.total, moto.callsPerThousand.total) <= callsTarget,
     scan,
+    scanUnderHeapCap,
     scanOnMemoryStore,
     rssTargetMb,
     // The process's high-water mark, start-up included: the stricter of the two peaks.
@@ -317,7 +332,7 @@ export const renderRetention = (section: RetentionSection): string => {
       scan.peakRssDuringScanMb.toFixed(0),
       scan.scanGrowthMb.toFixed(0),
       scan.maxRssMb.toFixed(0),
-      scan.maxOldSpaceMb.toFixed(0),
+      scan.maxOldSpaceMb === null ? "-" : scan.maxOldSpaceMb.toFixed(0),
       scan.heapRetainedMb.toFixed(1),
     ] as const
   const scans = renderTable(
@@ -335,7 +350,8 @@ export const renderRetention = (section: RetentionSection): string => {
     ],
     [
       scanRow("store holding nothing (generated)", section.scan),
-      scanRow("memory store holding them (dry run)", section.scanOnMemoryStore),
+      scanRow("the same, heap capped", section.scanUnderHeapCap),
+      scanRow("memory store holding them (dry run), heap capped", section.scanOnMemoryStore),
     ],
   )
   return [

@@ -62,6 +62,12 @@ const generatedStore = (count: number): Layer.Layer<ObjectStore> =>
     }),
   )
 
+/** `--max-old-space-size`, when the process was given one. */
+const heapCapMb = (): number | null => {
+  const flag = process.execArgv.find((each) => each.startsWith("--max-old-space-size="))
+  return flag === undefined ? null : Number(flag.split("=")[1])
+}
+
 const megabytes = (bytes: number) => Math.round(bytes / 1e5) / 10
 
 const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.()
@@ -110,10 +116,7 @@ const main = async (mode: string, count: number) => {
       maxRssMb: megabytes(process.resourceUsage().maxRSS * 1024),
       heapBeforeScanMb: megabytes(heapBeforeScan),
       heapRetainedMb: megabytes(heapAfterScan - heapBeforeScan),
-      maxOldSpaceMb: Number(
-        process.execArgv.find((flag) => flag.startsWith("--max-old-space-size="))?.split("=")[1] ??
-          Number.NaN,
-      ),
+      maxOldSpaceMb: heapCapMb(),
       storeCalls: { ...calls, perThousand: callsPerThousand(calls, count) },
       prefix: runIndexPrefix,
     }
