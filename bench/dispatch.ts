@@ -52,6 +52,11 @@ const countingObjects = (counter: { operations: number }) =>
             Effect.sync(() => counter.operations++),
             objects.delete(path),
           ),
+        deleteMany: (paths) =>
+          Effect.zipRight(
+            Effect.sync(() => counter.operations++),
+            objects.deleteMany(paths),
+          ),
         list: (prefix) => objects.list(prefix),
       }),
     ),

@@ -1,4 +1,4 @@
-import { Effect, Either, Layer, Option, Schedule, Stream } from "effect"
+import { Chunk, Effect, Either, Layer, Option, Schedule, Stream } from "effect"
 import { InvalidEntry, validateEntry } from "../domain/EntryValidation.js"
 import { encodeEntry, type RunIndexEntry } from "../domain/RunIndexEntry.js"
 import { keyPath, kindPrefix, parseKeyPath, type RunIndexKey, runIndexPrefix } from "../domain/RunIndexKey.js"
@@ -74,6 +74,14 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
       yield* objects.delete(keyPath(key))
     })
 
+    const removeMany = Effect.fn("RunIndexStore.deleteMany")(function* (paths: ReadonlyArray<string>) {
+      const outside = paths.find((path) => !path.startsWith(runIndexPrefix))
+      if (outside !== undefined) {
+        return yield* Effect.dieMessage(`${JSON.stringify(outside)} is not under ${runIndexPrefix}`)
+      }
+      return yield* objects.deleteMany(paths)
+    })
+
     const readListed = (path: string): Effect.Effect<Option.Option<Listed>, StoreError> =>
       Effect.gen(function* () {
         const key = parseKeyPath(path)
@@ -105,9 +113,16 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
       put,
       claim,
       delete: remove,
+      deleteMany: removeMany,
       list: (options) =>
         objects.list(options?.kind === undefined ? runIndexPrefix : kindPrefix(options.kind)).pipe(
-          Stream.mapEffect(({ path }) => readListed(path), { concurrency: listConcurrency }),
+          // A page's bodies at a time: Stream.mapEffect with concurrency costs ~0.5 ms an element.
+          Stream.mapChunksEffect((page) =>
+            Effect.map(
+              Effect.forEach(page, ({ path }) => readListed(path), { concurrency: listConcurrency }),
+              Chunk.unsafeFromArray,
+            ),
+          ),
           Stream.filterMap((listed) => listed),
         ),
     })

@@ -1,5 +1,6 @@
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
+import type { BucketLifecycle } from "../ports/BucketLifecycle.js"
 import type { DeliveryLog } from "../ports/DeliveryLog.js"
 import type { RequestStore } from "../ports/RequestStore.js"
 import { Retention } from "../ports/Retention.js"
@@ -9,6 +10,7 @@ import * as ObjectRequestStore from "./ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "./ObjectRunIndexStore.js"
 import * as DirectoryObjectStore from "./objects/DirectoryObjectStore.js"
 import type { ObjectStore } from "./objects/ObjectStore.js"
+import * as UnsupportedBucketLifecycle from "./objects/UnsupportedBucketLifecycle.js"
 import * as Settings from "./Settings.js"
 
 export interface StoreChoice {
@@ -18,19 +20,27 @@ export interface StoreChoice {
   readonly endpoint: Option.Option<string>
 }
 
-/** The object store a deployment asked for: S3 when a bucket is named, else the directory. */
-export const objectStoreLayer = (choice: StoreChoice): Layer.Layer<ObjectStore> =>
+/**
+ * The object store a deployment asked for, S3 when a bucket is named, else the directory, and its
+ * lifecycle configuration (the bucket's; a directory has none).
+ */
+export const storeLayer = (choice: StoreChoice): Layer.Layer<ObjectStore | BucketLifecycle> =>
   Option.match(choice.bucket, {
-    onNone: () => DirectoryObjectStore.layer(choice.dataDirectory).pipe(Layer.provide(NodeContext.layer)),
+    onNone: () =>
+      Layer.merge(
+        DirectoryObjectStore.layer(choice.dataDirectory).pipe(Layer.provide(NodeContext.layer)),
+        UnsupportedBucketLifecycle.layer(`the directory store ${choice.dataDirectory}`),
+      ),
     onSome: (bucket) =>
       // Loaded on demand: the AWS SDK is a large import that directory deployments never need.
       Layer.unwrapEffect(
         Effect.promise(async () => {
-          const [S3Client, S3ObjectStore] = await Promise.all([
+          const [S3Client, S3ObjectStore, S3BucketLifecycle] = await Promise.all([
             import("./objects/S3Client.js"),
             import("./objects/S3ObjectStore.js"),
+            import("./objects/S3BucketLifecycle.js"),
           ])
-          return S3ObjectStore.layer({ bucket }).pipe(
+          return Layer.merge(S3ObjectStore.layer({ bucket }), S3BucketLifecycle.layer({ bucket })).pipe(
             Layer.provide(
               S3Client.layer({
                 ...Option.match(choice.region, { onNone: () => ({}), onSome: (region) => ({ region }) }),
@@ -45,6 +55,9 @@ export const objectStoreLayer = (choice: StoreChoice): Layer.Layer<ObjectStore> 
       ),
   })
 
+/** The object store a deployment asked for: S3 when a bucket is named, else the directory. */
+export const objectStoreLayer = (choice: StoreChoice): Layer.Layer<ObjectStore> => storeLayer(choice)
+
 export const storeChoice = Effect.all({
   bucket: Settings.bucket,
   dataDirectory: Settings.dataDirectory,
@@ -58,8 +71,11 @@ export const fromEnvironment = Layer.unwrapEffect(
     const choice = yield* storeChoice
     const days = yield* Settings.retentionDays
     return Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer, ObjectDeliveryLog.layer).pipe(
-      Layer.provideMerge(objectStoreLayer(choice)),
+      Layer.provideMerge(storeLayer(choice)),
       Layer.merge(Layer.succeed(Retention, { days })),
     )
   }),
-) satisfies Layer.Layer<RunIndexStore | RequestStore | DeliveryLog | ObjectStore | Retention, unknown>
+) satisfies Layer.Layer<
+  RunIndexStore | RequestStore | DeliveryLog | ObjectStore | BucketLifecycle | Retention,
+  unknown
+>

@@ -4,7 +4,7 @@ import type { RequestId } from "../domain/RequestId.js"
 import type { RunIndexEntry } from "../domain/RunIndexEntry.js"
 import type { RunIndexKey } from "../domain/RunIndexKey.js"
 import type { WorkflowKind } from "../domain/WorkflowKind.js"
-import type { StoreError } from "./StoreError.js"
+import type { DeleteFailure, StoreError } from "./StoreError.js"
 
 /** What a read of one (kind, runId) found. */
 export type Lookup = Data.TaggedEnum<{
@@ -53,6 +53,14 @@ export class RunIndexStore extends Context.Tag("run-index/RunIndexStore")<
     readonly claim: (entry: RunIndexEntry) => Effect.Effect<Claim, StoreError>
     /** Removes an entry. Removing a missing entry succeeds. */
     readonly delete: (key: RunIndexKey) => Effect.Effect<void, StoreError>
+    /**
+     * Removes listed objects by the paths `list` gave, invalid ones included, in batches (S3: 1,000
+     * keys a call). Missing paths count as removed. A path the store refused is returned and the rest
+     * are still removed; only a failed call is an error. A path outside the index is a defect.
+     */
+    readonly deleteMany: (
+      paths: ReadonlyArray<string>,
+    ) => Effect.Effect<ReadonlyArray<DeleteFailure>, StoreError>
     /**
      * Every object under the index prefix (or one kind's folder), one page at a time, in key order.
      * Memory stays bounded by the page size whatever the number of entries.

@@ -26,5 +26,11 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   }
 }
 
+/** An object a batched delete could not remove, and why; the rest of the batch was still removed. */
+export interface DeleteFailure {
+  readonly path: string
+  readonly error: StoreError
+}
+
 export const isTransient = (error: StoreError): boolean =>
   error.reason === "Throttled" || error.reason === "Unavailable"

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, type Layer, Option } from "effect"
+import { Chunk, Effect, type Layer, Option, Stream } from "effect"
 import type { ObjectStore } from "../../src/adapters/objects/ObjectStore.js"
 import { ObjectStore as ObjectStoreTag, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
 import { appendAttempt, type RequestDocument, requestPath } from "../../src/domain/RequestDocument.js"
@@ -167,6 +167,23 @@ export const requestStoreContract = (
           assert.deepStrictEqual(yield* storedJson(requestPath(id)), {
             version: "seven",
           } as unknown as StoredDocument)
+        }),
+      ),
+    )
+
+    it.effect("list yields the id of every document in key order and skips other objects", () =>
+      run(
+        Effect.gen(function* () {
+          const store = yield* RequestStore
+          for (const id of ["req_b", "req_a", "req_c.1"]) {
+            yield* store.create(requestId(id), { version: 0, runs: {} })
+          }
+          yield* plant("requests/notes.txt", "{}")
+          yield* plant("requests/-not-an-id.json", "{}")
+          yield* plant("requests/nested/req_d.json", "{}")
+          yield* plant("webhooks/github/run-index/plan/run-1.json", "{}")
+          const ids = yield* Stream.runCollect(store.list())
+          assert.deepStrictEqual(Chunk.toReadonlyArray(ids).map(String), ["req_a", "req_b", "req_c.1"])
         }),
       ),
     )

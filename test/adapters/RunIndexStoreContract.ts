@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, type Layer, Option, Stream } from "effect"
+import { Cause, Chunk, Effect, type Layer, Option, Stream } from "effect"
 import { ObjectStore, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
 import type { InvalidReason } from "../../src/domain/EntryValidation.js"
 import { keyPath } from "../../src/domain/RunIndexKey.js"
@@ -217,8 +217,52 @@ export const runIndexStoreContract = (
       ),
     )
 
+    it.effect(
+      "deleteMany removes listed paths, invalid ones included, and counts missing ones as removed",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const store = yield* RunIndexStore
+            yield* store.put(entry("plan", 1, "req_a"))
+            yield* store.put(entry("plan", 2, "req_b"))
+            yield* store.put(entry("apply", 1, "req_c"))
+            yield* plant("webhooks/github/run-index/plan/run-3.json", "oops")
+            yield* plant("webhooks/github/run-index/plan/notes.txt", "{}")
+            const refused = yield* store.deleteMany([
+              "webhooks/github/run-index/plan/run-1.json",
+              "webhooks/github/run-index/plan/run-3.json",
+              "webhooks/github/run-index/plan/notes.txt",
+              "webhooks/github/run-index/plan/run-404.json",
+            ])
+            assert.deepStrictEqual(refused, [])
+            const left = Chunk.toReadonlyArray(yield* Stream.runCollect(store.list()))
+            assert.deepStrictEqual(
+              left.map((listed) => listed.path),
+              ["webhooks/github/run-index/apply/run-1.json", "webhooks/github/run-index/plan/run-2.json"],
+            )
+            assert.deepStrictEqual(yield* store.deleteMany([]), [])
+          }),
+        ),
+    )
+
+    it.effect("deleteMany refuses a path outside the index and removes nothing", () =>
+      run(
+        Effect.gen(function* () {
+          const store = yield* RunIndexStore
+          yield* store.put(entry("plan", 1, "req_a"))
+          yield* plant("requests/req_a.json", "{}")
+          const exit = yield* Effect.exit(
+            store.deleteMany(["webhooks/github/run-index/plan/run-1.json", "requests/req_a.json"]),
+          )
+          assert.isTrue(exit._tag === "Failure" && Cause.isDie(exit.cause))
+          assert.strictEqual((yield* store.get({ kind: "plan", runId: runId(1) }))._tag, "Found")
+          assert.isTrue(Option.isSome(yield* rawBody("requests/req_a.json")))
+        }),
+      ),
+    )
+
     const many = options.manyEntries ?? 2500
-    it.effect(`list pages through ${many} entries`, () =>
+    it.effect(`list pages through ${many} entries, and deleteMany removes them all in batches`, () =>
       run(
         Effect.gen(function* () {
           const store = yield* RunIndexStore
@@ -229,9 +273,12 @@ export const runIndexStoreContract = (
           )
           const valid = yield* store.list({ kind: "destroy" }).pipe(
             Stream.filter((listed) => listed._tag === "Valid"),
-            Stream.runCount,
+            Stream.map((listed) => listed.path),
+            Stream.runCollect,
           )
-          assert.strictEqual(valid, many)
+          assert.strictEqual(valid.length, many)
+          assert.deepStrictEqual(yield* store.deleteMany(Chunk.toReadonlyArray(valid)), [])
+          assert.strictEqual(yield* Stream.runCount(store.list()), 0)
         }),
       ),
     )

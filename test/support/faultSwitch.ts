@@ -26,6 +26,7 @@ export const layer = Layer.effect(
           fail ? Effect.fail(slowDown("put")) : objects.put(path, body, condition),
         ),
       delete: (path) => objects.delete(path),
+      deleteMany: (paths) => objects.deleteMany(paths),
       list: (prefix) =>
         Stream.unwrap(
           Effect.map(failing(prefix), (fail) =>

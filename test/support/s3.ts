@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { CreateBucketCommand } from "@aws-sdk/client-s3"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { inject } from "vitest"
 import type { ObjectStore } from "../../src/adapters/objects/ObjectStore.js"
 import * as S3Client from "../../src/adapters/objects/S3Client.js"
@@ -9,13 +9,16 @@ import * as S3ObjectStore from "../../src/adapters/objects/S3ObjectStore.js"
 const region = "us-east-1"
 
 /** A bucket no other test uses: S3 bucket names are lowercase letters, digits and dashes. */
-const freshBucketName = () => `run-index-test-${randomUUID().replaceAll("-", "").slice(0, 16)}`
+export const freshBucketName = () => `run-index-test-${randomUUID().replaceAll("-", "").slice(0, 16)}`
 
 /**
  * The S3 object store against the moto server of `motoGlobalSetup.ts`, in a new empty bucket on
  * every build of the layer, so each test starts from nothing.
  */
-export const motoLayer = (): Layer.Layer<ObjectStore | S3Client.S3ClientService, Error> => {
+/** The name of the bucket `motoLayer` created. */
+export class MotoBucket extends Context.Tag("test/MotoBucket")<MotoBucket, string>() {}
+
+export const motoLayer = (): Layer.Layer<ObjectStore | S3Client.S3ClientService | MotoBucket, Error> => {
   const endpoint = inject("motoEndpoint")
   const objectStore = Layer.unwrapEffect(
     Effect.gen(function* () {
@@ -25,7 +28,7 @@ export const motoLayer = (): Layer.Layer<ObjectStore | S3Client.S3ClientService,
         try: (signal) => client.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal: signal }),
         catch: (cause) => new Error(`could not create bucket ${bucket} on moto at ${endpoint}`, { cause }),
       })
-      return S3ObjectStore.layer({ bucket })
+      return Layer.merge(S3ObjectStore.layer({ bucket }), Layer.succeed(MotoBucket, bucket))
     }),
   )
   return objectStore.pipe(Layer.provideMerge(S3Client.layer({ endpoint, region })))

@@ -3,16 +3,33 @@ import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { FetchHttpClient, FileSystem } from "@effect/platform"
 import { Console, Effect, Layer, Option, Schema, Stream } from "effect"
 import { describeParseError } from "../../domain/EntryValidation.js"
+import {
+  defaultLifecycleDays,
+  LifecycleDays,
+  type LifecycleRule,
+  lifecycleRuleId,
+} from "../../domain/LifecycleRule.js"
 import { RequestId } from "../../domain/RequestId.js"
 import { RunIdFromString } from "../../domain/RunId.js"
+import { runIndexPrefix } from "../../domain/RunIndexKey.js"
+import { InstantFromIso } from "../../domain/Timestamp.js"
 import { workflowKinds } from "../../domain/WorkflowKind.js"
 import { RepositoryName } from "../../domain/WorkflowRun.js"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../ports/DeliveryLog.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
+import { backfillIndex } from "../../programs/Backfill.js"
 import { dispatchRun } from "../../programs/DispatchRun.js"
-import { indexStats, verifyIndex } from "../../programs/Inspection.js"
+import {
+  type CrossCheckReport,
+  indexStats,
+  type VerifyReport,
+  verifyIndex,
+  verifyIndexAndRequests,
+} from "../../programs/Inspection.js"
+import { applyLifecycle, showLifecycle } from "../../programs/Lifecycle.js"
 import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIndex.js"
+import { sweepIndex } from "../../programs/Sweep.js"
 import { replayParked } from "../../programs/Webhooks.js"
 import { dispatchResultJson } from "../DispatchOutput.js"
 import * as Server from "../http/Server.js"
@@ -55,6 +72,29 @@ const kindFilter = Options.choice("kind", workflowKinds).pipe(
 )
 const listOptions = (filter: Option.Option<(typeof workflowKinds)[number]>) =>
   Option.match(filter, { onNone: () => ({}), onSome: (only) => ({ kind: only }) })
+
+const decodedOption = <A>(name: string, schema: Schema.Schema<A, string>) =>
+  Options.text(name).pipe(
+    Options.mapEffect((text) =>
+      Schema.decodeUnknown(schema)(text).pipe(
+        Effect.mapError((error) =>
+          ValidationError.invalidValue(
+            HelpDoc.p(`--${name} ${JSON.stringify(text)}: ${describeParseError(error)}`),
+          ),
+        ),
+      ),
+    ),
+  )
+
+/** Counts by name, one per line, indented. */
+const printCounts = (counts: Readonly<Record<string, number | undefined>>) =>
+  Effect.forEach(
+    Object.entries(counts),
+    ([name, count]) => Console.log(`  ${name.padEnd(18)}${count ?? 0}`),
+    {
+      discard: true,
+    },
+  )
 
 const put = Command.make("put", { kind, runId, requestId, json }, (input) =>
   Effect.gen(function* () {
@@ -180,39 +220,284 @@ const stats = Command.make("stats", { kind: kindFilter, json }, (input) =>
   }),
 ).pipe(Command.withDescription("count entries by kind, expired and invalid; oldest and newest createdAt"))
 
-const verify = Command.make("verify", { kind: kindFilter, json }, (input) =>
+const printIndexReport = (report: VerifyReport) =>
   Effect.gen(function* () {
-    const progress = progressReporter("verifying")
-    const report = yield* verifyIndex({ ...listOptions(input.kind), onEntry: progress.onEntry })
-    progress.done()
-    if (input.json) {
-      yield* printJson({ ...report, consistent: report.invalid === 0 })
-    } else {
-      yield* Console.log(`checked ${report.checked}: ${report.valid} valid, ${report.invalid} invalid`)
-      for (const [reason, count] of Object.entries(report.reasons))
-        yield* Console.log(`  ${reason.padEnd(18)}${count}`)
-      for (const invalid of report.invalidEntries) {
-        yield* Console.log(`INVALID ${invalid.path}  ${invalid.reason}: ${invalid.detail}`)
-      }
+    yield* Console.log(`checked ${report.checked}: ${report.valid} valid, ${report.invalid} invalid`)
+    yield* printCounts(report.reasons)
+    for (const invalid of report.invalidEntries) {
+      yield* Console.log(`INVALID ${invalid.path}  ${invalid.reason}: ${invalid.detail}`)
     }
-    if (report.invalid > 0) return yield* exitWith(ExitCode.Failure)
-  }),
-).pipe(
-  Command.withDescription("check that every entry decodes and matches its key (exit 1 when any does not)"),
-)
+  })
 
-const decodedOption = <A>(name: string, schema: Schema.Schema<A, string>) =>
-  Options.text(name).pipe(
-    Options.mapEffect((text) =>
-      Schema.decodeUnknown(schema)(text).pipe(
-        Effect.mapError((error) =>
-          ValidationError.invalidValue(
-            HelpDoc.p(`--${name} ${JSON.stringify(text)}: ${describeParseError(error)}`),
-          ),
-        ),
+const printCrossCheck = (report: CrossCheckReport) =>
+  Effect.gen(function* () {
+    yield* Console.log(
+      `requests: ${report.requestsChecked} read, ${report.attemptsChecked} attempts with a run id and ` +
+        `${report.entriesChecked} entries cross-checked: ${report.problems} problems`,
+    )
+    yield* printCounts(report.byProblem)
+    for (const problem of report.problemList)
+      yield* Console.log(`PROBLEM ${problem.problem}  ${problem.detail}`)
+  })
+
+const verify = Command.make(
+  "verify",
+  {
+    kind: kindFilter,
+    requests: Options.boolean("requests").pipe(
+      Options.withDescription(
+        "also check each entry against its request document, and each attempt holding a run against its entry",
       ),
     ),
-  )
+    json,
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const entries = progressReporter("verifying entries")
+      if (!input.requests) {
+        const report = yield* verifyIndex({ ...listOptions(input.kind), onEntry: entries.onEntry }).pipe(
+          Effect.ensuring(Effect.sync(entries.done)),
+        )
+        yield* input.json
+          ? printJson({ ...report, consistent: report.invalid === 0 })
+          : printIndexReport(report)
+        if (report.invalid > 0) return yield* exitWith(ExitCode.Failure)
+        return
+      }
+      const requests = progressReporter("checking requests", "requests")
+      const report = yield* verifyIndexAndRequests({
+        ...listOptions(input.kind),
+        onEntry: entries.onEntry,
+        onRequest: requests.onEntry,
+      }).pipe(Effect.ensuring(Effect.sync(() => requests.done())))
+      const consistent = report.index.invalid === 0 && report.requests.problems === 0
+      if (input.json) {
+        yield* printJson({ ...report.index, requests: report.requests, consistent })
+      } else {
+        yield* printIndexReport(report.index)
+        yield* printCrossCheck(report.requests)
+      }
+      if (!consistent) return yield* exitWith(ExitCode.Failure)
+    }),
+).pipe(
+  Command.withDescription(
+    "check that every entry decodes and matches its key; with --requests, that the index and the request documents agree (exit 1 unless all is consistent)",
+  ),
+)
+
+const dryRun = Options.boolean("dry-run").pipe(
+  Options.withDescription("report what would change, change nothing"),
+)
+
+const sweep = Command.make(
+  "sweep",
+  {
+    kind: kindFilter,
+    dryRun,
+    before: decodedOption("before", InstantFromIso).pipe(
+      Options.optional,
+      Options.withDescription(
+        "delete entries whose expiresAt is before this time (ISO-8601, e.g. 2025-01-15T00:00:00Z) instead of before now",
+      ),
+    ),
+    deleteInvalid: Options.boolean("delete-invalid").pipe(
+      Options.withDescription("delete invalid entries too (by default they are only reported)"),
+    ),
+    json,
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const progress = progressReporter(input.dryRun ? "sweeping (dry run)" : "sweeping")
+      const report = yield* sweepIndex({
+        ...listOptions(input.kind),
+        dryRun: input.dryRun,
+        deleteInvalid: input.deleteInvalid,
+        onEntry: progress.onEntry,
+        ...Option.match(input.before, { onNone: () => ({}), onSome: (beforeMillis) => ({ beforeMillis }) }),
+      }).pipe(Effect.ensuring(Effect.sync(progress.done)))
+      if (input.json) {
+        yield* printJson(report)
+      } else {
+        const verb = report.dryRun ? "would delete" : "deleted"
+        const removed = report.dryRun
+          ? report.expired + (input.deleteInvalid ? report.invalid : 0)
+          : report.deleted
+        yield* Console.log(
+          `${report.dryRun ? "dry run: " : ""}scanned ${report.scanned} entries expiring before ${report.cutoff}: ` +
+            `${report.expired} expired, ${report.kept} kept, ${report.invalid} invalid; ${verb} ${removed}` +
+            (report.failed > 0 ? `; ${report.failed} could not be deleted` : ""),
+        )
+        if (report.invalid > 0) {
+          yield* Console.log(
+            input.deleteInvalid
+              ? "invalid entries are deleted with the expired ones (--delete-invalid):"
+              : "invalid entries were kept; look at them with run-index verify, or delete them with --delete-invalid:",
+          )
+          yield* printCounts(report.invalidReasons)
+        }
+        for (const invalid of report.invalidEntries) {
+          yield* Console.log(`INVALID ${invalid.path}  ${invalid.reason}: ${invalid.detail}`)
+        }
+        for (const failure of report.failures) {
+          yield* Console.log(`FAILED  ${failure.path}  ${failure.reason}: ${failure.detail}`)
+        }
+      }
+      if (report.failed > 0) return yield* exitWith(ExitCode.Failure)
+    }),
+).pipe(
+  Command.withDescription(
+    "delete entries whose expiresAt is past, in batches (for stores without a lifecycle rule); exit 1 when some could not be deleted",
+  ),
+)
+
+const backfill = Command.make("backfill", { kind: kindFilter, dryRun, json }, (input) =>
+  Effect.gen(function* () {
+    const progress = progressReporter(input.dryRun ? "backfilling (dry run)" : "backfilling", "requests")
+    const report = yield* backfillIndex({
+      ...listOptions(input.kind),
+      dryRun: input.dryRun,
+      onRequest: progress.onEntry,
+    }).pipe(Effect.ensuring(Effect.sync(progress.done)))
+    if (input.json) {
+      yield* printJson(report)
+    } else {
+      yield* Console.log(
+        `${report.dryRun ? "dry run: " : ""}${report.requests} requests, ${report.attemptsWithRunId} attempts with a run id: ` +
+          `${report.claimed} ${report.dryRun ? "to claim" : "claimed"}, ${report.alreadyIndexed} already indexed, ` +
+          `${report.conflicts} conflicts, ${report.blocked} blocked by invalid entries, ${report.unreadable} unreadable requests`,
+      )
+      for (const conflict of report.conflictList) {
+        yield* Console.log(
+          `CONFLICT ${conflict.kind} run ${conflict.runId}: an attempt of ${conflict.requestId} holds it, the entry names ${conflict.owner} (left as it is)`,
+        )
+      }
+      for (const blocked of report.blockedList) {
+        yield* Console.log(
+          `BLOCKED  ${blocked.kind} run ${blocked.runId} of ${blocked.requestId}: invalid entry ${blocked.reason}: ${blocked.detail}`,
+        )
+      }
+      for (const unreadable of report.unreadableList) {
+        yield* Console.log(`UNREADABLE requests/${unreadable.requestId}.json: ${unreadable.detail}`)
+      }
+    }
+    if (report.conflicts + report.blocked + report.unreadable > 0) return yield* exitWith(ExitCode.Failure)
+  }),
+).pipe(
+  Command.withDescription(
+    "claim an entry for every request attempt that holds a run id without one: the migration step for deployments that predate the index (exit 1 when conflicts remain)",
+  ),
+)
+
+const describeRule = (rule: LifecycleRule) => JSON.stringify(rule)
+
+const lifecycleShow = Command.make("show", { json }, (input) =>
+  Effect.gen(function* () {
+    const view = yield* showLifecycle()
+    if (view._tag === "NotSupported") {
+      return yield* input.json
+        ? printJson({ status: "not-supported", store: view.store })
+        : Console.log(`${notSupported(view.store)}`)
+    }
+    const rules = Option.match(view.configuration, {
+      onNone: () => [],
+      onSome: (configuration) => configuration.rules,
+    })
+    if (input.json) {
+      return yield* printJson({
+        status: Option.isSome(view.rule) ? "present" : "absent",
+        store: view.location,
+        runIndexRule: Option.getOrNull(view.rule),
+        configuration: Option.getOrNull(view.configuration),
+      })
+    }
+    yield* Console.log(
+      Option.isNone(view.configuration)
+        ? `${view.location} has no lifecycle configuration`
+        : `${view.location} has ${rules.length} lifecycle rules`,
+    )
+    yield* Option.match(view.rule, {
+      onNone: () =>
+        Console.log(
+          `no ${lifecycleRuleId} rule: index entries are never deleted; add it with run-index lifecycle apply`,
+        ),
+      onSome: (rule) => Console.log(`run index rule: ${describeRule(rule)}`),
+    })
+    for (const rule of rules.filter((each) => each.ID !== lifecycleRuleId)) {
+      yield* Console.log(`other rule:     ${describeRule(rule)}`)
+    }
+  }),
+).pipe(Command.withDescription("show the bucket's lifecycle configuration and the run index rule in it"))
+
+const notSupported = (store: string) =>
+  `lifecycle rules do not apply to ${store}; delete expired entries with run-index sweep (e.g. daily from cron)`
+
+const lifecycleApply = Command.make(
+  "apply",
+  {
+    days: decodedOption("days", Schema.compose(Schema.NumberFromString, LifecycleDays)).pipe(
+      Options.withDefault(defaultLifecycleDays),
+      Options.withDescription(
+        `expire entries this many days after they were written (default ${defaultLifecycleDays}: a little longer than the retention)`,
+      ),
+    ),
+    dryRun: Options.boolean("dry-run").pipe(
+      Options.withDescription("print the configuration that would be written, write nothing"),
+    ),
+    json,
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const applied = yield* applyLifecycle({ days: input.days, dryRun: input.dryRun })
+      if (applied._tag === "NotSupported") {
+        yield* input.json
+          ? printJson({ status: "not-supported", store: applied.store })
+          : Console.error(notSupported(applied.store))
+        return yield* exitWith(ExitCode.Failure)
+      }
+      const warnings = [
+        ...(applied.overlapping.length === 0
+          ? []
+          : [
+              `other enabled rules also expire ${runIndexPrefix}: ${applied.overlapping.join(", ")} (S3 applies the earliest)`,
+            ]),
+        ...(applied.shorterThanRetention
+          ? [
+              `${input.days} days is shorter than the retention: entries would be deleted before their expiresAt`,
+            ]
+          : []),
+      ]
+      if (input.json) {
+        return yield* printJson({
+          status: applied.change,
+          store: applied.location,
+          written: applied.written,
+          dryRun: input.dryRun,
+          configuration: applied.configuration,
+          warnings,
+        })
+      }
+      const kept = applied.configuration.rules.length - 1
+      const summary =
+        applied.change === "unchanged"
+          ? `the ${lifecycleRuleId} rule is already up to date (${input.days} days); nothing written`
+          : `${input.dryRun ? "would have " : ""}${applied.change} the ${lifecycleRuleId} rule: expire ${runIndexPrefix} after ${input.days} days; ${kept} other rules kept as they were`
+      yield* Console.log(`${applied.location}: ${summary}`)
+      for (const warning of warnings) yield* Console.error(`warning: ${warning}`)
+      if (input.dryRun && applied.change !== "unchanged") {
+        yield* Console.log("configuration that would be written:")
+        yield* Console.log(JSON.stringify(applied.configuration, null, 2))
+      }
+    }),
+).pipe(
+  Command.withDescription(
+    "add or update the rule that expires index entries, merged into the bucket's lifecycle configuration (other rules kept)",
+  ),
+)
+
+const lifecycle = Command.make("lifecycle").pipe(
+  Command.withDescription("the bucket lifecycle rule that deletes old index entries"),
+  Command.withSubcommands([lifecycleShow, lifecycleApply]),
+)
 
 const dispatch = Command.make(
   "dispatch",
@@ -413,7 +698,22 @@ const serve = Command.make("serve", {}, () => Layer.launch(Server.layer)).pipe(
 
 export const command = Command.make("run-index").pipe(
   Command.withDescription("The run index: which request owns each GitHub Actions workflow run"),
-  Command.withSubcommands([put, get, claim, remove, ls, stats, verify, dispatch, deliveries, webhook, serve]),
+  Command.withSubcommands([
+    put,
+    get,
+    claim,
+    remove,
+    ls,
+    stats,
+    verify,
+    sweep,
+    backfill,
+    lifecycle,
+    dispatch,
+    deliveries,
+    webhook,
+    serve,
+  ]),
 )
 
 export const run = Command.run(command, { name: "run-index", version: "0.1.0" })

@@ -37,13 +37,13 @@ export const entryHeader = [
   "EXPIRES AT",
 ].join("  ")
 
-/** Progress for long scans on an interactive stderr; silent when piped. */
-export const progressReporter = (label: string) => {
+/** Progress for long scans on an interactive stderr, every 1,000 items; silent when piped. */
+export const progressReporter = (label: string, unit = "entries") => {
   const interactive = process.stderr.isTTY === true
   return {
     onEntry: (seen: number) => {
       if (interactive && seen % 1000 === 0)
-        process.stderr.write(`\r${label}: ${seen.toLocaleString("en")} entries`)
+        process.stderr.write(`\r\x1b[K${label}: ${seen.toLocaleString("en")} ${unit}`)
     },
     done: () => {
       if (interactive) process.stderr.write("\r\x1b[K")

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Layer, Option, Schedule, Stream } from "effect"
-import { StoreError } from "../../ports/StoreError.js"
+import { type DeleteFailure, StoreError } from "../../ports/StoreError.js"
 import { type ListedObject, ObjectStore, WriteOutcome } from "./ObjectStore.js"
 
 /** One path segment of an object key; dot-files are the store's own (temp files, locks). */
@@ -190,6 +190,22 @@ export const layer = (root: string): Layer.Layer<ObjectStore, never, FileSystem.
         yield* fs.remove(file, { force: true }).pipe(Effect.mapError(toStoreError("delete", path)))
       })
 
+      /** One file at a time (16 in flight): a directory has no batch delete; refusals are collected. */
+      const removeMany = Effect.fn("DirectoryObjectStore.deleteMany")(function* (
+        paths: ReadonlyArray<string>,
+      ) {
+        const outcomes = yield* Effect.forEach(
+          paths,
+          (path) =>
+            remove(path).pipe(
+              Effect.as(Option.none<DeleteFailure>()),
+              Effect.catchAll((error) => Effect.succeed(Option.some({ path, error }))),
+            ),
+          { concurrency: 16 },
+        )
+        return outcomes.flatMap(Option.toArray)
+      })
+
       /** Files below `relative` in key order, one directory read at a time. */
       const walk = (relative: string): Stream.Stream<ListedObject, StoreError> =>
         Stream.unwrap(
@@ -241,6 +257,6 @@ export const layer = (root: string): Layer.Layer<ObjectStore, never, FileSystem.
         return walk(folder).pipe(Stream.filter((listed) => listed.path.startsWith(prefix)))
       }
 
-      return ObjectStore.of({ get, put, delete: remove, list })
+      return ObjectStore.of({ get, put, delete: remove, deleteMany: removeMany, list })
     }),
   )

@@ -31,6 +31,11 @@ export const layerMemory: Layer.Layer<ObjectStore> = Layer.sync(ObjectStore, () 
         }
       }),
     delete: (path) => Effect.sync(() => void objects.delete(path)),
+    deleteMany: (paths) =>
+      Effect.sync(() => {
+        for (const path of paths) objects.delete(path)
+        return []
+      }),
     list: (prefix) =>
       Stream.suspend(() => {
         const paths = [...objects.keys()].filter((path) => path.startsWith(prefix)).sort()

@@ -1,5 +1,5 @@
 import { Context, Data, type Effect, type Option, type Stream } from "effect"
-import type { StoreError } from "../../ports/StoreError.js"
+import type { DeleteFailure, StoreError } from "../../ports/StoreError.js"
 
 /** A stored object's body and the tag that changes whenever the body does (S3's ETag). */
 export interface StoredObject {
@@ -45,6 +45,13 @@ export class ObjectStore extends Context.Tag("run-index/ObjectStore")<
     ) => Effect.Effect<WriteOutcome, StoreError>
     /** Removes an object; removing a missing one succeeds. */
     readonly delete: (path: string) => Effect.Effect<void, StoreError>
+    /**
+     * Removes many objects, missing ones included, in as few calls as the store allows (S3: 1,000
+     * keys a call). A key the store refused is returned, not raised; only a failed call is an error.
+     */
+    readonly deleteMany: (
+      paths: ReadonlyArray<string>,
+    ) => Effect.Effect<ReadonlyArray<DeleteFailure>, StoreError>
     /** Paths under a prefix in lexicographic order, fetched a page at a time. */
     readonly list: (prefix: string) => Stream.Stream<ListedObject, StoreError>
   }

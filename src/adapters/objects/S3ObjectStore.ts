@@ -1,16 +1,21 @@
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from "@aws-sdk/client-s3"
-import { Chunk, Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
-import { StoreError, type StoreFailureReason } from "../../ports/StoreError.js"
+import { Array as Arr, Chunk, Effect, Layer, Option, Schedule, Stream } from "effect"
+import { type DeleteFailure, StoreError } from "../../ports/StoreError.js"
 import { ObjectStore, type StoredObject, WriteCondition, WriteOutcome } from "./ObjectStore.js"
 import { S3ClientService } from "./S3Client.js"
+import * as S3Failure from "./S3Failure.js"
 
 /** Keys per ListObjectsV2 page, S3's maximum: one page is all a listing holds in memory. */
 const pageSize = 1000
+
+/** Keys per DeleteObjects call, S3's maximum. */
+const deleteBatchSize = 1000
 
 /**
  * A write that met a concurrent conflicting write to the same key (409) was not applied, and the
@@ -18,116 +23,9 @@ const pageSize = 1000
  */
 const writeConflictRetries = Schedule.exponential("50 millis").pipe(Schedule.intersect(Schedule.recurs(4)))
 
-/** What a rejected SDK call says about itself: an S3 error (its code is the `name`) or a network error. */
-const SdkFailure = Schema.Struct({
-  name: Schema.optional(Schema.String),
-  message: Schema.optional(Schema.String),
-  code: Schema.optional(Schema.String),
-  $metadata: Schema.optional(Schema.Struct({ httpStatusCode: Schema.optional(Schema.Number) })),
-  cause: Schema.optional(Schema.Unknown),
-})
-type SdkFailure = typeof SdkFailure.Type
-const decodeFailure = Schema.decodeUnknownOption(SdkFailure)
-
-const reasonsByCode = new Map<string, StoreFailureReason>([
-  ...[
-    "SlowDown",
-    "Throttling",
-    "ThrottlingException",
-    "TooManyRequests",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "BandwidthLimitExceeded",
-  ].map((code) => [code, "Throttled"] as const),
-  ...[
-    "InternalError",
-    "RequestTimeout",
-    "RequestTimeoutException",
-    "TimeoutError",
-    "ECONNRESET",
-    "ECONNREFUSED",
-    "ECONNABORTED",
-    "ETIMEDOUT",
-    "EPIPE",
-    "EHOSTUNREACH",
-    "ENETUNREACH",
-    "ENOTFOUND",
-    "EAI_AGAIN",
-  ].map((code) => [code, "Unavailable"] as const),
-  ...[
-    "AccessDenied",
-    "AccessDeniedException",
-    "AllAccessDisabled",
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "InvalidToken",
-  ].map((code) => [code, "AccessDenied"] as const),
-  ...["ConditionalRequestConflict", "OperationAborted"].map((code) => [code, "Conflict"] as const),
-  ...["NoSuchBucket", "InvalidBucketName", "PermanentRedirect", "CredentialsProviderError"].map(
-    (code) => [code, "NotConfigured"] as const,
-  ),
-])
-
-const reasonsByStatus = new Map<number, StoreFailureReason>([
-  [429, "Throttled"],
-  [503, "Throttled"],
-  [500, "Unavailable"],
-  [502, "Unavailable"],
-  [504, "Unavailable"],
-  [403, "AccessDenied"],
-  [409, "Conflict"],
-])
-
-/** The S3 error code, then the network error code (the SDK may wrap it), then the HTTP status decide. */
-const reasonOf = (failure: SdkFailure): StoreFailureReason => {
-  const wrapped = Option.flatMap(Option.fromNullable(failure.cause), decodeFailure)
-  const codes = [failure.name, failure.code, Option.getOrUndefined(wrapped)?.code]
-  for (const code of codes) {
-    const reason = code === undefined ? undefined : reasonsByCode.get(code)
-    if (reason !== undefined) return reason
-  }
-  const status = failure.$metadata?.httpStatusCode
-  return (status === undefined ? undefined : reasonsByStatus.get(status)) ?? "Unknown"
-}
-
-/** Signed-request fragments and access key ids, should a server ever echo them into a message. */
-const withoutSecrets = (text: string): string =>
-  text
-    .replace(/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, "<access key id>")
-    .replace(/\b((?:X-Amz-)?(?:Signature|Credential|Security-Token)=)[^&\s,"]+/gi, "$1<redacted>")
-
-const toStoreError =
-  (operation: string, location: string) =>
-  (cause: unknown): StoreError =>
-    Option.match(decodeFailure(cause), {
-      onNone: () =>
-        new StoreError({
-          reason: "Unknown",
-          operation,
-          detail: withoutSecrets(`${location}: ${cause}`),
-          cause,
-        }),
-      onSome: (failure) => {
-        const status = failure.$metadata?.httpStatusCode
-        const code = failure.name ?? failure.code ?? "Error"
-        const summary = `${code}${status === undefined ? "" : ` (HTTP ${status})`}: ${failure.message ?? ""}`
-        return new StoreError({
-          reason: reasonOf(failure),
-          operation,
-          detail: withoutSecrets(`${location}: ${summary}`),
-          cause,
-        })
-      },
-    })
-
-const hasCode = (error: unknown, code: string): boolean =>
-  Option.exists(decodeFailure(error), (failure) => failure.name === code)
-
 const conditionNotMet = (error: unknown, condition: WriteCondition): boolean =>
   Option.exists(
-    decodeFailure(error),
+    S3Failure.decodeFailure(error),
     (failure) =>
       failure.name === "PreconditionFailed" ||
       failure.$metadata?.httpStatusCode === 412 ||
@@ -156,13 +54,9 @@ export const layer = (options: {
       const client = yield* S3ClientService
       const { bucket } = options
 
-      /** Every SDK call goes through here: cancellation reaches the socket, every rejection is a StoreError. */
-      const call = <A>(
-        operation: string,
-        location: string,
-        send: (signal: AbortSignal) => Promise<A>,
-      ): Effect.Effect<A, StoreError> =>
-        Effect.tryPromise({ try: send, catch: toStoreError(operation, `s3://${bucket}/${location}`) })
+      /** Every SDK call goes through here, its location named as an S3 URL. */
+      const call = <A>(operation: string, location: string, send: (signal: AbortSignal) => Promise<A>) =>
+        S3Failure.call(operation, `s3://${bucket}/${location}`, send)
 
       // Untraced like RunIndexStore.get: the hot read path (bench "lookup").
       const get = Effect.fnUntraced(function* (path: string) {
@@ -174,7 +68,7 @@ export const layer = (options: {
                 etag: requireEtag(response.ETag),
               }),
             (error: unknown) => {
-              if (hasCode(error, "NoSuchKey")) return Option.none()
+              if (S3Failure.hasCode(error, "NoSuchKey")) return Option.none()
               throw error
             },
           ),
@@ -213,11 +107,43 @@ export const layer = (options: {
           client.send(new DeleteObjectCommand({ Bucket: bucket, Key: path }), { abortSignal: signal }).then(
             () => undefined,
             (error: unknown) => {
-              if (hasCode(error, "NoSuchKey")) return undefined
+              if (S3Failure.hasCode(error, "NoSuchKey")) return undefined
               throw error
             },
           ),
         )
+      })
+
+      /** One DeleteObjects call; S3 reports refused keys in the answer instead of failing the call. */
+      const deleteBatch = (batch: ReadonlyArray<string>) =>
+        call("deleteMany", `${batch[0]} and ${batch.length - 1} more`, (signal) =>
+          client.send(
+            new DeleteObjectsCommand({
+              Bucket: bucket,
+              Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+            }),
+            { abortSignal: signal },
+          ),
+        ).pipe(
+          Effect.map((response) =>
+            (response.Errors ?? []).map(
+              (refused): DeleteFailure => ({
+                path: refused.Key ?? "",
+                error: new StoreError({
+                  reason: S3Failure.reasonOfCode(refused.Code),
+                  operation: "delete",
+                  detail: S3Failure.withoutSecrets(
+                    `s3://${bucket}/${refused.Key ?? ""}: ${refused.Code ?? "Error"}: ${refused.Message ?? ""}`,
+                  ),
+                }),
+              }),
+            ),
+          ),
+        )
+
+      const removeMany = Effect.fn("S3ObjectStore.deleteMany")(function* (paths: ReadonlyArray<string>) {
+        const refused = yield* Effect.forEach(Arr.chunksOf(paths, deleteBatchSize), deleteBatch)
+        return refused.flat()
       })
 
       const listPage = Effect.fn("S3ObjectStore.listPage")(function* (
@@ -249,6 +175,7 @@ export const layer = (options: {
         get,
         put,
         delete: remove,
+        deleteMany: removeMany,
         list: (prefix) =>
           Stream.paginateChunkEffect(undefined as string | undefined, (continuationToken) =>
             listPage(prefix, continuationToken),

@@ -9,6 +9,7 @@ cliContract("directory store", async () => {
   return {
     cwd,
     env: { RUN_INDEX_DATA_DIR: dataDirectory, TFPILOT_REQUESTS_BUCKET: "" },
+    lifecycleRules: false,
     plant: async (path, body) => {
       const file = join(dataDirectory, path)
       await mkdir(dirname(file), { recursive: true })

@@ -15,6 +15,7 @@ cliContract("S3 on moto", async () => {
   return {
     cwd,
     env: { TFPILOT_REQUESTS_BUCKET: bucket, AWS_ENDPOINT_URL_S3: endpoint, AWS_REGION: "us-east-1" },
+    lifecycleRules: true,
     plant: async (path, body) => {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: path, Body: body }))
     },

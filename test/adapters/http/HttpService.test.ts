@@ -51,6 +51,7 @@ const throttledStore = ObjectRunIndexStore.layer.pipe(
         get: () => Effect.fail(throttled),
         put: () => Effect.fail(throttled),
         delete: () => Effect.fail(throttled),
+        deleteMany: () => Effect.fail(throttled),
         list: () => Stream.fail(throttled),
       }),
     ),

@@ -1,0 +1,29 @@
+import { Context, Data, type Effect, type Option } from "effect"
+import type { LifecycleConfiguration } from "../domain/LifecycleRule.js"
+import type { StoreError } from "./StoreError.js"
+
+/** What a store says about its lifecycle rules. */
+export type LifecycleRead = Data.TaggedEnum<{
+  /** A bucket: its configuration, `None` when it has none at all. */
+  Bucket: {
+    readonly location: string
+    readonly configuration: Option.Option<LifecycleConfiguration>
+  }
+  /** A store without lifecycle rules (a directory, memory): expired entries are removed by `sweep`. */
+  NotSupported: { readonly store: string }
+}>
+export const LifecycleRead = Data.taggedEnum<LifecycleRead>()
+
+/** The bucket's lifecycle configuration, where the store has one (S3 and compatible servers). */
+export class BucketLifecycle extends Context.Tag("run-index/BucketLifecycle")<
+  BucketLifecycle,
+  {
+    /** Reads the whole configuration. */
+    readonly read: Effect.Effect<LifecycleRead, StoreError>
+    /**
+     * Replaces the whole configuration, as S3 does: write only what a read was merged into. Fails
+     * with reason `NotConfigured` on a store without lifecycle rules.
+     */
+    readonly write: (configuration: LifecycleConfiguration) => Effect.Effect<void, StoreError>
+  }
+>() {}
