@@ -16,7 +16,7 @@ import * as ObjectRunIndexStore from "../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../src/adapters/objects/MemoryObjectStore.js"
 import { ObjectStore, WriteCondition, WriteOutcome } from "../src/adapters/objects/ObjectStore.js"
 import { encodeEntry, type RunIndexEntry } from "../src/domain/RunIndexEntry.js"
-import { keyPath, parseKeyPath, runIndexPrefix } from "../src/domain/RunIndexKey.js"
+import { keyPath, parseKeyPath } from "../src/domain/RunIndexKey.js"
 import { workflowKinds } from "../src/domain/WorkflowKind.js"
 import { sweepIndex } from "../src/programs/Sweep.js"
 import { callsPerThousand, countingObjectStore, emptyCalls } from "../test/support/countingObjectStore.js"
@@ -118,7 +118,6 @@ const main = async (mode: string, count: number) => {
       heapRetainedMb: megabytes(heapAfterScan - heapBeforeScan),
       maxOldSpaceMb: heapCapMb(),
       storeCalls: { ...calls, perThousand: callsPerThousand(calls, count) },
-      prefix: runIndexPrefix,
     }
   })
   const result = await Effect.runPromise(Effect.provide(program, layer))

@@ -7,6 +7,7 @@ import { type WorkflowKind, workflowKinds } from "../domain/WorkflowKind.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { type ListOptions, RunIndexStore } from "../ports/RunIndexStore.js"
 import { mapPagesEffect } from "./Pages.js"
+import { retryTransient } from "./RequestUpdates.js"
 import { claimRun } from "./RunIndex.js"
 
 export interface BackfillOptions extends ListOptions {
@@ -90,7 +91,7 @@ export const backfillIndex = Effect.fn("Backfill.backfillIndex")(function* (opti
   const backfillRun = (requestId: RequestId, kind: WorkflowKind, runId: RunId) =>
     Effect.gen(function* () {
       attemptsWithRunId += 1
-      const found = yield* index.get({ kind, runId })
+      const found = yield* retryTransient(index.get({ kind, runId }))
       switch (found._tag) {
         case "Found":
           if (found.entry.requestId === requestId) alreadyIndexed += 1
@@ -105,7 +106,7 @@ export const backfillIndex = Effect.fn("Backfill.backfillIndex")(function* (opti
         claimed += 1
         return
       }
-      const outcome = yield* claimRun({ kind, runId, requestId })
+      const outcome = yield* retryTransient(claimRun({ kind, runId, requestId }))
       switch (outcome._tag) {
         case "Claimed":
           claimed += 1
@@ -128,7 +129,7 @@ export const backfillIndex = Effect.fn("Backfill.backfillIndex")(function* (opti
 
   const backfillRequest = (requestId: RequestId) =>
     Effect.gen(function* () {
-      const read = yield* requests.get(requestId)
+      const read = yield* retryTransient(requests.get(requestId))
       requestCount += 1
       options.onRequest?.(requestCount)
       if (read._tag === "Missing") return

@@ -8,6 +8,7 @@ import { type WorkflowKind, workflowKinds } from "../domain/WorkflowKind.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { type Listed, type ListOptions, RunIndexStore } from "../ports/RunIndexStore.js"
 import { mapPagesEffect } from "./Pages.js"
+import { retryTransient } from "./RequestUpdates.js"
 
 export interface IndexStats {
   readonly entries: number
@@ -199,7 +200,7 @@ export const verifyIndexAndRequests = Effect.fn("Inspection.verifyIndexAndReques
   const checkEntry = (entry: RunIndexEntry) =>
     Effect.gen(function* () {
       const { kind, runId, requestId } = entry
-      const read = yield* requests.get(requestId)
+      const read = yield* retryTransient(requests.get(requestId))
       entriesChecked += 1
       switch (read._tag) {
         case "Missing":
@@ -233,7 +234,7 @@ export const verifyIndexAndRequests = Effect.fn("Inspection.verifyIndexAndReques
   const checkAttempt = (requestId: RequestId, kind: WorkflowKind, attempt: Attempt, runId: RunId) =>
     Effect.gen(function* () {
       attemptsChecked += 1
-      const found = yield* index.get({ kind, runId })
+      const found = yield* retryTransient(index.get({ kind, runId }))
       const subject = `${requestId} ${kind} attempt ${attempt.attempt} holds run ${runId}`
       switch (found._tag) {
         case "Found":
@@ -266,7 +267,7 @@ export const verifyIndexAndRequests = Effect.fn("Inspection.verifyIndexAndReques
 
   const checkRequest = (requestId: RequestId) =>
     Effect.gen(function* () {
-      const read = yield* requests.get(requestId)
+      const read = yield* retryTransient(requests.get(requestId))
       requestsChecked += 1
       options.onRequest?.(requestsChecked)
       // An unreadable document is reported through the entries that name it; one without entries has no runs we can see.

@@ -4,6 +4,7 @@ import { timestampFromMillis } from "../domain/Timestamp.js"
 import { type Listed, type ListOptions, RunIndexStore } from "../ports/RunIndexStore.js"
 import type { StoreFailureReason } from "../ports/StoreError.js"
 import type { InvalidListing } from "./Inspection.js"
+import { retryTransient } from "./RequestUpdates.js"
 
 /** Paths per batched delete: S3's DeleteObjects maximum, so one call removes a listing page's worth. */
 export const sweepBatchSize = 1000
@@ -88,7 +89,8 @@ export const sweepIndex = Effect.fn("Sweep.sweepIndex")(function* (options: Swee
   const deleteBatch = (batch: ReadonlyArray<string>) =>
     dryRun
       ? Effect.void
-      : Effect.map(store.deleteMany(batch), (refused) => {
+      : // Deleting is idempotent, so a batch that met throttling is simply sent again.
+        Effect.map(retryTransient(store.deleteMany(batch)), (refused) => {
           deleted += batch.length - refused.length
           for (const { path, error } of refused.slice(0, maxListed - failures.length)) {
             failures.push({ path, reason: error.reason, detail: error.detail })

@@ -158,6 +158,36 @@ describe("S3 object store against faults moto cannot produce", () => {
     ),
   )
 
+  it.effect(
+    "keys DeleteObjects refuses in its answer (it does not fail) are returned with their reason",
+    () =>
+      withStub((stub) =>
+        Effect.gen(function* () {
+          stub.enqueue({
+            status: 200,
+            body:
+              '<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+              "<Error><Key>webhooks/github/run-index/plan/run-2.json</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>" +
+              "<Error><Key>webhooks/github/run-index/plan/run-3.json</Key><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>" +
+              "</DeleteResult>",
+          })
+          const objects = yield* ObjectStore
+          const paths = [1, 2, 3].map((id) => `webhooks/github/run-index/plan/run-${id}.json`)
+          const refused = yield* objects.deleteMany(paths)
+          assert.deepStrictEqual(
+            refused.map((each) => [each.path, each.error.reason]),
+            [
+              [paths[1], "AccessDenied"],
+              [paths[2], "Unavailable"],
+            ],
+          )
+          assert.include(refused[0]?.error.detail ?? "", "AccessDenied: Access Denied")
+          assert.deepStrictEqual(statuses(stub), ["POST 200"])
+          assert.strictEqual(stub.requests[0]?.body.match(/<Key>/g)?.length, 3)
+        }).pipe(Effect.provide(storesOn(stub))),
+      ),
+  )
+
   it.effect("a server that refuses connections fails with reason Unavailable", () =>
     Effect.gen(function* () {
       const closed = yield* Effect.promise(() => startS3Stub())
