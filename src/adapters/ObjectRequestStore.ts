@@ -86,6 +86,8 @@ export const layer: Layer.Layer<RequestStore, never, ObjectStore> = Layer.effect
       return newest.map((each) => each.requestId)
     })
 
-    return RequestStore.of({ get, compareAndSet, create, recentlyModified })
+    const list = objects.list(requestsPrefix).pipe(Stream.filterMap((listed) => requestIdOf(listed.path)))
+
+    return RequestStore.of({ get, compareAndSet, create, recentlyModified, list })
   }),
 )

@@ -1,4 +1,4 @@
-import { Context, Data, type Effect } from "effect"
+import { Context, Data, type Effect, type Stream } from "effect"
 import type { RequestDocument } from "../domain/RequestDocument.js"
 import type { RequestId } from "../domain/RequestId.js"
 import type { StoreError } from "./StoreError.js"
@@ -49,5 +49,10 @@ export class RequestStore extends Context.Tag("run-index/RequestStore")<
      * listing (one page in memory at a time), so callers bound how often they ask.
      */
     readonly recentlyModified: (limit: number) => Effect.Effect<ReadonlyArray<RequestId>, StoreError>
+    /**
+     * The id of every stored request document, in key order, one page at a time (memory stays
+     * bounded whatever the count). Objects under `requests/` that are not a document's key are skipped.
+     */
+    readonly list: Stream.Stream<RequestId, StoreError>
   }
 >() {}

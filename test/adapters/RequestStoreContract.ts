@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, type Layer, Option } from "effect"
+import { Chunk, Effect, type Layer, Option, Stream } from "effect"
 import type { ObjectStore } from "../../src/adapters/objects/ObjectStore.js"
 import { ObjectStore as ObjectStoreTag, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
 import { appendAttempt, type RequestDocument, requestPath } from "../../src/domain/RequestDocument.js"
@@ -167,6 +167,25 @@ export const requestStoreContract = (
           assert.deepStrictEqual(yield* storedJson(requestPath(id)), {
             version: "seven",
           } as unknown as StoredDocument)
+        }),
+      ),
+    )
+
+    it.effect("list yields every document's id in key order and skips other objects under requests/", () =>
+      run(
+        Effect.gen(function* () {
+          const store = yield* RequestStore
+          assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Stream.runCollect(store.list)), [])
+          for (const id of ["req_b", "req_a", "req_c.x"])
+            yield* store.create(requestId(id), { version: 0, runs: {} })
+          yield* plant("requests/notes.txt", "not a document")
+          yield* plant("requests/nested/req_d.json", "{}")
+          yield* plant("webhooks/github/run-index/plan/run-1.json", "{}")
+          assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Stream.runCollect(store.list)), [
+            requestId("req_a"),
+            requestId("req_b"),
+            requestId("req_c.x"),
+          ])
         }),
       ),
     )
