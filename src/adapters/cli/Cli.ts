@@ -23,6 +23,7 @@ import {
   printJson,
   progressReporter,
 } from "./Output.js"
+import { simulate } from "./Simulate.js"
 
 const kindChoices = workflowKinds.map((kind) => [kind, kind] as [string, typeof kind])
 const kind = Args.choice(kindChoices, { name: "kind" }).pipe(
@@ -365,6 +366,7 @@ export const command = Command.make("run-index").pipe(
     dispatch,
     deliveries,
     reconcile,
+    simulate,
     serve,
   ]),
 )
