@@ -97,7 +97,7 @@ export const view = (objects: Objects, options: ViewOptions): Objects => {
       calls += 1
       const latency = Math.round(min + (max - min) * unitInterval(options.seed, options.salt, calls, 0))
       const draw = unitInterval(options.seed, options.salt, calls, 1)
-      const delay = Effect.sleep(latency)
+      const delay = latency > 0 ? Effect.sleep(latency) : Effect.void
       if (draw >= options.faultProbability()) return delay
       options.counts.faults += 1
       const throttled = draw < options.faultProbability() / 2

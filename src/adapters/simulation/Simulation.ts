@@ -72,11 +72,15 @@ const simulationEpoch = Date.UTC(2026, 2, 2)
 const repository = Schema.decodeSync(RepositoryName)("acme/infra")
 const makeDeliveryId = Schema.decodeSync(DeliveryId)
 
+/** Simulated store latency; a real store (directory, S3) brings its own, so it gets none on top. */
 const storeLatency = { min: 5, max: 40 }
+const noLatency = { min: 0, max: 0 }
 const gitHubLatency = { min: 80, max: 400 }
 /** After the last request: every run finishes and every delivery, however late, arrives. */
 const settleMillis = 20 * 60_000
 const secondAttemptAfterMillis = 40_000
+/** Reads in flight while checking the end state (they matter on a real store). */
+const checkConcurrency = 16
 const rerunAfterMillis = 150_000
 /** Heavy faults: the webhook service loses the request documents for 30 s every 4 minutes, from 20 s in. */
 const outage = { firstAfterMillis: 20_000, lastingMillis: 30_000, everyMillis: 240_000 } as const
@@ -174,10 +178,11 @@ const simulation = (
     const faultProbability = () => (faultsOn ? storeFaultProbability[faults] : 0)
     const dispatcherCounts = emptyStoreCounts()
     const webhookCounts = emptyStoreCounts()
+    const latencyMillis = realIo ? noLatency : storeLatency
     const dispatcherObjects = storeView(base, {
       seed,
       salt: 201,
-      latencyMillis: storeLatency,
+      latencyMillis,
       faultProbability,
       counts: dispatcherCounts,
     })
@@ -450,18 +455,27 @@ const simulation = (
       Effect.gen(function* () {
         const store = yield* RequestStore
         const log = yield* DeliveryLog
-        yield* Stream.runForEach(store.list, (requestId) =>
-          Effect.map(store.get(requestId), (read) => {
-            if (read._tag === "Found") checker.addDocument(requestId, read.document)
+        yield* store.list.pipe(
+          Stream.mapEffect((requestId) => Effect.map(store.get(requestId), (read) => [requestId, read] as const), {
+            concurrency: checkConcurrency,
           }),
+          Stream.runForEach(([requestId, read]) =>
+            Effect.sync(() => {
+              if (read._tag === "Found") checker.addDocument(requestId, read.document)
+            }),
+          ),
         )
         for (const patch of patches) checker.addPatch(patch)
         const parked = new Set<string>()
         yield* Stream.runForEach(log.parked, (each) => Effect.sync(() => parked.add(each.deliveryId)))
-        for (const deliveryId of deliveryIds) {
-          const processed = yield* log.processed(makeDeliveryId(deliveryId))
-          checker.addDelivery(deliveryId, Option.isSome(processed) || parked.has(deliveryId))
-        }
+        yield* Effect.forEach(
+          deliveryIds,
+          (deliveryId) =>
+            Effect.map(log.processed(makeDeliveryId(deliveryId)), (processed) =>
+              checker.addDelivery(deliveryId, Option.isSome(processed) || parked.has(deliveryId)),
+            ),
+          { concurrency: checkConcurrency, discard: true },
+        )
       }),
       check,
     )

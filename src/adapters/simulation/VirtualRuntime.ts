@@ -23,6 +23,9 @@ interface Timer {
 /** How long the driver waits for outside work (real I/O) when no fiber can run and no timer is due. */
 const stallAfterMillis = 120_000
 
+/** The driver gives the real event loop a turn this often (wall ms), so a long run starves no one. */
+const sliceMillis = 25
+
 /** Runs the tasks Effect hands it in the order they came: no priorities, no real time. */
 class FifoScheduler implements Scheduler.Scheduler {
   private tasks: Array<Scheduler.Task> = []
@@ -140,10 +143,15 @@ export const runVirtual = <A, E>(
       queueMicrotask(loop)
     }
     const loop = () => {
+      const sliceEnd = performance.now() + sliceMillis
       try {
         for (;;) {
           scheduler.drain()
           if (exit !== undefined) return resolve(exit)
+          if (performance.now() > sliceEnd) {
+            setImmediate(loop)
+            return
+          }
           if (pendingExternal > 0 || !clock.fireNext()) {
             waiting = true
             if (pendingExternal === 0) {
