@@ -456,9 +456,12 @@ const simulation = (
         const store = yield* RequestStore
         const log = yield* DeliveryLog
         yield* store.list.pipe(
-          Stream.mapEffect((requestId) => Effect.map(store.get(requestId), (read) => [requestId, read] as const), {
-            concurrency: checkConcurrency,
-          }),
+          Stream.mapEffect(
+            (requestId) => Effect.map(store.get(requestId), (read) => [requestId, read] as const),
+            {
+              concurrency: checkConcurrency,
+            },
+          ),
           Stream.runForEach(([requestId, read]) =>
             Effect.sync(() => {
               if (read._tag === "Found") checker.addDocument(requestId, read.document)
