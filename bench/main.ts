@@ -6,6 +6,7 @@
  */
 import { dispatch, renderDispatch } from "./dispatch.js"
 import { defaultLookupOptions, lookup, renderLookup } from "./lookup.js"
+import { renderSimulation, simulation } from "./simulation.js"
 import { renderWebhook, webhook } from "./webhook.js"
 
 type Progress = (line: string) => void
@@ -32,6 +33,12 @@ const sections: Record<string, Section> = {
     run: async (progress) => {
       const figures = await webhook({ runs: 100, connections: 16, seconds: 10, progress })
       return { figures, table: renderWebhook(figures) }
+    },
+  },
+  simulation: {
+    run: async (progress) => {
+      const figures = await simulation({ small: 1_000, large: 100_000, smallRuns: 3, progress })
+      return { figures, table: renderSimulation(figures) }
     },
   },
 }
