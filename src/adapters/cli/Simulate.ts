@@ -138,7 +138,10 @@ export const simulate = Command.make(
         store: input.store,
       }
       const objects = yield* objectsFor(input.store, input.seed)
-      const report = yield* Effect.promise(() => runSimulation(settings, objects))
+      const report = yield* Effect.tryPromise({
+        try: () => runSimulation(settings, objects),
+        catch: (error) => (error instanceof Error ? error : new Error(String(error))),
+      })
       if (Option.isSome(input.report)) {
         const fs = yield* FileSystem.FileSystem
         yield* fs.writeFileString(input.report.value, renderHtml(report))

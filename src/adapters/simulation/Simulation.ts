@@ -10,6 +10,7 @@
  * replayed. GitHub delivers every `workflow_run` event after a random delay, sometimes twice.
  */
 import {
+  Cause,
   Context,
   Effect,
   Either,
@@ -174,6 +175,8 @@ const simulation = (
     const rawObjects = Context.get(yield* Layer.build(objectsLayer), ObjectStore)
     const recent = new RecentRequestWrites()
     const base = realIo ? external(rawObjects, runtime) : recent.observe(rawObjects)
+    // A store that cannot answer at all (no such bucket, no access) stops the run before it starts.
+    yield* Stream.runDrain(Stream.take(base.list("requests/"), 1))
     let faultsOn = true
     const faultProbability = () => (faultsOn ? storeFaultProbability[faults] : 0)
     const dispatcherCounts = emptyStoreCounts()
@@ -555,5 +558,8 @@ export const runSimulation = async (
 ): Promise<SimulationReport> => {
   const exit = await runVirtual(simulationEpoch, (runtime) => simulation(settings, objects, runtime))
   if (Exit.isSuccess(exit)) return exit.value
-  throw new Error(`simulation failed: ${exit.cause.toString()}`)
+  const failure = Cause.squash(exit.cause)
+  throw new Error(`simulation failed: ${failure instanceof Error ? failure.message : String(failure)}`, {
+    cause: failure,
+  })
 }
