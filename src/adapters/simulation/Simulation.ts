@@ -30,7 +30,12 @@ import {
 import type { RequestDocument } from "../../domain/RequestDocument.js"
 import type { RequestId } from "../../domain/RequestId.js"
 import type { RunId } from "../../domain/RunId.js"
-import { makeInvariantChecker, type ObservedPatch, type RunState } from "../../domain/SimulationInvariants.js"
+import {
+  type GroundTruth,
+  makeInvariantChecker,
+  type ObservedPatch,
+  type RunState,
+} from "../../domain/SimulationInvariants.js"
 import {
   type FaultLevel,
   histogramOf,
@@ -161,6 +166,89 @@ const storesOver = (objects: ObjectStore["Type"]) =>
     ),
   )
 
+/**
+ * What is true at the end: GitHub's state of every run, the run each dispatch created (the n-th
+ * dispatch of a request's kind made its attempt n), and the request the index names for each run.
+ */
+const groundTruth = (
+  simulator: GitHubSimulator.GitHubSimulator["Type"],
+  check: Context.Context<RunIndexStore>,
+  guaranteed: GroundTruth["guaranteed"],
+) =>
+  Effect.gen(function* () {
+    const runs = new Map<number, RunState>(
+      (yield* simulator.runs).map((run) => [
+        run.id,
+        { status: run.status, conclusion: run.conclusion, runAttempt: run.runAttempt },
+      ]),
+    )
+    const ownRuns = new Map<string, Array<RunId | null>>()
+    for (const record of yield* simulator.dispatchedRequests) {
+      const kind = kindOfWorkflow.get(record.request.workflow)
+      const requestId = record.request.inputs.request_id
+      if (kind === undefined || requestId === undefined) continue
+      const key = `${requestId}/${kind}`
+      const list = ownRuns.get(key) ?? []
+      list.push(Option.getOrNull(record.runId))
+      ownRuns.set(key, list)
+    }
+    const owners = new Map<string, RequestId>()
+    const index = Context.get(check, RunIndexStore)
+    yield* Stream.runForEach(index.list(), (listed) =>
+      Effect.sync(() => {
+        if (listed._tag === "Valid")
+          owners.set(`${listed.entry.kind}/${listed.entry.runId}`, listed.entry.requestId)
+      }),
+    )
+    return {
+      ownRun: (requestId, kind, attempt) => {
+        const list = ownRuns.get(`${requestId}/${kind}`)
+        return list === undefined || attempt > list.length ? undefined : list[attempt - 1]!
+      },
+      guaranteed,
+      run: (runId) => runs.get(runId),
+      indexOwner: (kind, runId) => owners.get(`${kind}/${runId}`),
+    } satisfies GroundTruth
+  })
+
+/** Checks every request document, every observed patch and every delivery posted against the truth. */
+const checkEndState = (
+  truth: GroundTruth,
+  check: Context.Context<RequestStore | DeliveryLog>,
+  patches: ReadonlyArray<ObservedPatch>,
+  deliveryIds: Iterable<string>,
+) =>
+  Effect.gen(function* () {
+    const checker = makeInvariantChecker(truth)
+    const store = Context.get(check, RequestStore)
+    const log = Context.get(check, DeliveryLog)
+    yield* store.list.pipe(
+      Stream.mapEffect(
+        (requestId) => Effect.map(store.get(requestId), (read) => [requestId, read] as const),
+        {
+          concurrency: checkConcurrency,
+        },
+      ),
+      Stream.runForEach(([requestId, read]) =>
+        Effect.sync(() => {
+          if (read._tag === "Found") checker.addDocument(requestId, read.document)
+        }),
+      ),
+    )
+    for (const patch of patches) checker.addPatch(patch)
+    const parked = new Set<string>()
+    yield* Stream.runForEach(log.parked, (each) => Effect.sync(() => parked.add(each.deliveryId)))
+    yield* Effect.forEach(
+      deliveryIds,
+      (deliveryId) =>
+        Effect.map(log.processed(makeDeliveryId(deliveryId)), (processed) =>
+          checker.addDelivery(deliveryId, Option.isSome(processed) || parked.has(deliveryId)),
+        ),
+      { concurrency: checkConcurrency, discard: true },
+    )
+    return checker.result()
+  })
+
 const simulation = (
   settings: SimulationSettings,
   objectsLayer: Layer.Layer<ObjectStore, unknown>,
@@ -194,7 +282,7 @@ const simulation = (
       storeView(base, {
         seed,
         salt: 202,
-        latencyMillis: storeLatency,
+        latencyMillis,
         faultProbability,
         counts: webhookCounts,
       }),
@@ -414,78 +502,14 @@ const simulation = (
     const reconciled = yield* reconcileAll().pipe(Effect.provide(webhook))
     const simulatedSeconds = Math.round(runtime.now() - simulationEpoch) / 1000
 
-    // What is true: GitHub's runs and which dispatch created each; the index; then the stores.
-    const runs = new Map<number, RunState>(
-      (yield* simulator.runs).map((run) => [
-        run.id,
-        { status: run.status, conclusion: run.conclusion, runAttempt: run.runAttempt },
-      ]),
-    )
-    const ownRuns = new Map<string, Array<RunId | null>>()
-    for (const record of yield* simulator.dispatchedRequests) {
-      const kind = kindOfWorkflow.get(record.request.workflow)
-      const requestId = record.request.inputs.request_id
-      if (kind === undefined || requestId === undefined) continue
-      const key = `${requestId}/${kind}`
-      const list = ownRuns.get(key) ?? []
-      list.push(Option.getOrNull(record.runId))
-      ownRuns.set(key, list)
-    }
-    const owners = new Map<string, RequestId>()
-    yield* Effect.provide(
-      Effect.flatMap(RunIndexStore, (index) =>
-        Stream.runForEach(index.list(), (listed) =>
-          Effect.sync(() => {
-            if (listed._tag === "Valid")
-              owners.set(`${listed.entry.kind}/${listed.entry.runId}`, listed.entry.requestId)
-          }),
-        ),
-      ),
+    const truth = yield* groundTruth(
+      simulator,
       check,
-    )
-    const checker = makeInvariantChecker({
-      ownRun: (requestId, kind, attempt) => {
-        const list = ownRuns.get(`${requestId}/${kind}`)
-        return list === undefined || attempt > list.length ? undefined : list[attempt - 1]!
-      },
-      guaranteed: (requestId, kind, attempt) =>
+      (requestId, kind, attempt) =>
         settings.strategy === "claim" &&
         (settings.token || sources.get(attemptKey(requestId, kind, attempt)) === "run-details"),
-      run: (runId) => runs.get(runId),
-      indexOwner: (kind, runId) => owners.get(`${kind}/${runId}`),
-    })
-    yield* Effect.provide(
-      Effect.gen(function* () {
-        const store = yield* RequestStore
-        const log = yield* DeliveryLog
-        yield* store.list.pipe(
-          Stream.mapEffect(
-            (requestId) => Effect.map(store.get(requestId), (read) => [requestId, read] as const),
-            {
-              concurrency: checkConcurrency,
-            },
-          ),
-          Stream.runForEach(([requestId, read]) =>
-            Effect.sync(() => {
-              if (read._tag === "Found") checker.addDocument(requestId, read.document)
-            }),
-          ),
-        )
-        for (const patch of patches) checker.addPatch(patch)
-        const parked = new Set<string>()
-        yield* Stream.runForEach(log.parked, (each) => Effect.sync(() => parked.add(each.deliveryId)))
-        yield* Effect.forEach(
-          deliveryIds,
-          (deliveryId) =>
-            Effect.map(log.processed(makeDeliveryId(deliveryId)), (processed) =>
-              checker.addDelivery(deliveryId, Option.isSome(processed) || parked.has(deliveryId)),
-            ),
-          { concurrency: checkConcurrency, discard: true },
-        )
-      }),
-      check,
     )
-    const invariants = checker.result()
+    const invariants = yield* checkEndState(truth, check, patches, deliveryIds)
     const counts = yield* simulator.callCounts
     const gitHubCalls = counts.dispatch + counts.rejectedRunDetails + counts.listPages + counts.get
     const dispatcherOperations = totalStoreOperations(dispatcherCounts)
