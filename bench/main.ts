@@ -7,6 +7,7 @@
 import { dispatch, renderDispatch } from "./dispatch.js"
 import { defaultLookupOptions, lookup, renderLookup } from "./lookup.js"
 import { defaultRetentionOptions, renderRetention, retention } from "./retention.js"
+import { renderSimulation, simulation } from "./simulation.js"
 import { renderWebhook, webhook } from "./webhook.js"
 
 type Progress = (line: string) => void
@@ -39,6 +40,12 @@ const sections: Record<string, Section> = {
     run: async (progress) => {
       const figures = await retention({ ...defaultRetentionOptions, progress })
       return { figures, table: renderRetention(figures) }
+    },
+  },
+  simulation: {
+    run: async (progress) => {
+      const figures = await simulation({ small: 1_000, large: 100_000, smallRuns: 3, progress })
+      return { figures, table: renderSimulation(figures) }
     },
   },
 }

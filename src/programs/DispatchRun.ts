@@ -196,7 +196,7 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
     const runId = dispatched.right.runId.value
     const claim = yield* retryTransient(claimRun({ kind: input.kind, runId, requestId: input.requestId }))
     if (claim._tag === "OwnedByOther" || claim._tag === "Blocked") {
-      return yield* new RunConflict({
+      const conflict = new RunConflict({
         requestId: input.requestId,
         kind: input.kind,
         runId,
@@ -205,6 +205,11 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
             ? `GitHub named this run but the index gives it to ${claim.owner}`
             : `the index entry is invalid (${claim.invalid.reason})`,
       })
+      // The attempt is left without a run: say why on it, so it is not silently stuck in `queued`.
+      yield* updateRequest(input.requestId, (document) =>
+        noteDispatchUncertain(document, input.kind, attempt, conflict.message),
+      )
+      return yield* conflict
     }
     yield* record(runId, dispatched.right.htmlUrl)
     return yield* result(Option.some(runId), dispatched.right.htmlUrl, "run-details")

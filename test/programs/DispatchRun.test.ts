@@ -4,12 +4,13 @@ import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
 import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../../src/adapters/objects/MemoryObjectStore.js"
+import { RunIndexEntry } from "../../src/domain/RunIndexEntry.js"
 import type { WorkflowKind } from "../../src/domain/WorkflowKind.js"
 import { RepositoryName } from "../../src/domain/WorkflowRun.js"
 import { RequestStore } from "../../src/ports/RequestStore.js"
 import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
 import { type DispatchRunInput, dispatchRun } from "../../src/programs/DispatchRun.js"
-import { requestId } from "../support/fixtures.js"
+import { requestId, runId } from "../support/fixtures.js"
 
 const repository = Schema.decodeSync(RepositoryName)("acme/infra")
 
@@ -120,6 +121,31 @@ describe("dispatchRun", () => {
       assert.deepStrictEqual([attempt?.status, attempt?.conclusion], ["completed", "dispatch_failed"])
       assert.include(attempt?.dispatchError ?? "", "NotFound")
     }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect(
+    "a run GitHub names that the index gives to another request fails the dispatch and notes why on the attempt",
+    () =>
+      Effect.gen(function* () {
+        const index = yield* RunIndexStore
+        // The simulator's first run id is one of these four; another request holds them all.
+        for (let id = 5_000; id < 5_004; id++) {
+          yield* index.claim(
+            RunIndexEntry.make({
+              kind: "apply",
+              runId: runId(id),
+              requestId: requestId("req_other"),
+              createdAt: "2026-01-01T00:00:00.000Z",
+              expiresAt: "2026-04-01T00:00:00.000Z",
+            }),
+          )
+        }
+        const outcome = yield* Effect.either(dispatchRun(input("req_conflict")))
+        assert.isTrue(outcome._tag === "Left" && outcome.left._tag === "RunConflict")
+        const attempt = yield* attemptOf("req_conflict", "apply", 1)
+        assert.deepStrictEqual([attempt?.status, attempt?.runId], ["queued", undefined])
+        assert.include(attempt?.dispatchError ?? "", "the index gives it to req_other")
+      }).pipe(Effect.provide(world({ mode: "run-details", firstRunId: 5_000 }))),
   )
 
   it.effect("a dispatch that timed out after GitHub created the run still finds and claims it", () =>

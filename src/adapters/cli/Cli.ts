@@ -28,6 +28,7 @@ import {
   verifyIndexAndRequests,
 } from "../../programs/Inspection.js"
 import { applyLifecycle, showLifecycle } from "../../programs/Lifecycle.js"
+import { reconcileAll, reconcileRequest } from "../../programs/Reconcile.js"
 import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIndex.js"
 import { sweepIndex } from "../../programs/Sweep.js"
 import { replayParked } from "../../programs/Webhooks.js"
@@ -42,6 +43,7 @@ import {
   printJson,
   progressReporter,
 } from "./Output.js"
+import { simulate } from "./Simulate.js"
 import * as WebhookSend from "./WebhookSend.js"
 
 const kindChoices = workflowKinds.map((kind) => [kind, kind] as [string, typeof kind])
@@ -692,6 +694,48 @@ const webhook = Command.make("webhook").pipe(
   Command.withSubcommands([send]),
 )
 
+/** `github:Unavailable 2, run-not-found 1`, or `none`. */
+const describeFailures = (failed: Readonly<Record<string, number>>) =>
+  Object.entries(failed)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(", ") || "none"
+
+const reconcile = Command.make(
+  "reconcile",
+  {
+    request: decodedOption("request", RequestId).pipe(
+      Options.optional,
+      Options.withDescription("reconcile this request only"),
+    ),
+    all: Options.boolean("all").pipe(Options.withDescription("reconcile every request document")),
+    json,
+  },
+  (input) =>
+    Effect.gen(function* () {
+      if (Option.isSome(input.request) === input.all) {
+        yield* Console.error("reconcile: give exactly one of --request ID or --all")
+        return yield* exitWith(ExitCode.Usage)
+      }
+      const progress = progressReporter("reconciling")
+      const report = yield* Option.match(input.request, {
+        onSome: reconcileRequest,
+        onNone: () => reconcileAll({ onRequest: progress.onEntry }),
+      })
+      progress.done()
+      const failures = Object.values(report.failed).reduce((sum, count) => sum + count, 0)
+      yield* input.json
+        ? printJson(report)
+        : Console.log(
+            `checked ${report.checked}: ${report.patched} patched, ${report.unchanged} unchanged, ${failures} failed (${describeFailures(report.failed)})`,
+          )
+      if (failures > 0) return yield* exitWith(ExitCode.Failure)
+    }),
+).pipe(
+  Command.withDescription(
+    "ask GitHub for the run of every attempt that holds one and is not completed, and apply it as its webhook would (exit 1 when any check failed)",
+  ),
+)
+
 const serve = Command.make("serve", {}, () => Layer.launch(Server.layer)).pipe(
   Command.withDescription("run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"),
 )
@@ -711,7 +755,9 @@ export const command = Command.make("run-index").pipe(
     lifecycle,
     dispatch,
     deliveries,
+    reconcile,
     webhook,
+    simulate,
     serve,
   ]),
 )

@@ -16,6 +16,8 @@ import {
 } from "effect"
 import * as GitHubSimulator from "../../../src/adapters/github/GitHubSimulator.js"
 import { backgroundReplay } from "../../../src/adapters/http/Server.js"
+import * as FaultSwitchLayer from "../../../src/adapters/objects/FaultSwitch.js"
+import { FaultSwitch } from "../../../src/adapters/objects/FaultSwitch.js"
 import * as Settings from "../../../src/adapters/Settings.js"
 import { DeliveryId } from "../../../src/domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../../src/ports/DeliveryLog.js"
@@ -23,13 +25,11 @@ import { RequestStore } from "../../../src/ports/RequestStore.js"
 import { dispatchRun } from "../../../src/programs/DispatchRun.js"
 import * as Metrics from "../../../src/programs/Metrics.js"
 import { processDelivery } from "../../../src/programs/Webhooks.js"
-import * as FaultSwitchLayer from "../../support/faultSwitch.js"
-import { FaultSwitch } from "../../support/faultSwitch.js"
 import { requestId } from "../../support/fixtures.js"
 import { repository, world } from "../../support/world.js"
 
 const interval = Duration.minutes(1)
-const faultyWorld = world({ mode: "run-details" }, FaultSwitchLayer.layer)
+const faultyWorld = world({ mode: "run-details" }, FaultSwitchLayer.layerMemory)
 
 const deliveryOf = (id: string, body: string) => ({
   deliveryId: Schema.decodeSync(DeliveryId)(id),

@@ -6,13 +6,13 @@ import { sign } from "@octokit/webhooks-methods"
 import { Effect, Fiber, Layer, Option, Redacted, Ref, Schema, TestClock } from "effect"
 import * as GitHubSimulator from "../../../src/adapters/github/GitHubSimulator.js"
 import { makeRouter } from "../../../src/adapters/http/HttpService.js"
+import * as FaultSwitchLayer from "../../../src/adapters/objects/FaultSwitch.js"
+import { FaultSwitch } from "../../../src/adapters/objects/FaultSwitch.js"
 import { DeliveryId } from "../../../src/domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../../src/ports/DeliveryLog.js"
 import { RequestStore } from "../../../src/ports/RequestStore.js"
 import { dispatchRun } from "../../../src/programs/DispatchRun.js"
 import { replayParked } from "../../../src/programs/Webhooks.js"
-import * as FaultSwitchLayer from "../../support/faultSwitch.js"
-import { FaultSwitch } from "../../support/faultSwitch.js"
 import { requestId, runId } from "../../support/fixtures.js"
 import { repository, world } from "../../support/world.js"
 
@@ -31,7 +31,7 @@ const faultyService = HttpServer.serve(
   makeRouter({ apiToken: Redacted.make("token"), webhook: { secrets: [Redacted.make(current)], maxBytes } }),
 ).pipe(
   Layer.provideMerge(NodeHttpServer.layerTest),
-  Layer.provideMerge(world({ mode: "run-details" }, FaultSwitchLayer.layer)),
+  Layer.provideMerge(world({ mode: "run-details" }, FaultSwitchLayer.layerMemory)),
 )
 
 /** Posts a body with a signature header exactly as given. */

@@ -1,0 +1,157 @@
+import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { FileSystem } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
+import { Console, Effect, Layer, Option } from "effect"
+import {
+  faultLevels,
+  type SimulationSettings,
+  type StoreKind,
+  simulationModes,
+  storeKinds,
+  strategies,
+} from "../../domain/SimulationReport.js"
+import * as DirectoryObjectStore from "../objects/DirectoryObjectStore.js"
+import * as MemoryObjectStore from "../objects/MemoryObjectStore.js"
+import { ObjectStore } from "../objects/ObjectStore.js"
+import * as Stores from "../Stores.js"
+import { prefixed } from "../simulation/SimulatedObjectStore.js"
+import { runSimulation } from "../simulation/Simulation.js"
+import { renderHtml } from "../simulation/SimulationHtml.js"
+import { renderSummary } from "../simulation/SimulationSummary.js"
+import { ExitCode, exitWith, printJson } from "./Output.js"
+
+const positive = (name: string, fallback: number) =>
+  Options.integer(name).pipe(
+    Options.withDefault(fallback),
+    Options.mapEffect((value) =>
+      value >= 1
+        ? Effect.succeed(value)
+        : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} ${value}: must be at least 1`))),
+    ),
+  )
+
+/** A fresh temporary directory for `--store directory`, removed when the command ends. */
+const temporaryDirectory = Effect.acquireRelease(
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectory({ prefix: "run-index-simulate-" })),
+  (directory) =>
+    Effect.flatMap(FileSystem.FileSystem, (fs) => fs.remove(directory, { recursive: true })).pipe(
+      Effect.ignore,
+    ),
+)
+
+/**
+ * The object store to simulate on. S3 is the deployment's bucket (`TFPILOT_REQUESTS_BUCKET`, the
+ * usual endpoint and region), under a prefix of the simulation's own, so no real request is touched.
+ */
+const objectsFor = (store: StoreKind, seed: number) =>
+  Effect.gen(function* () {
+    switch (store) {
+      case "memory":
+        return MemoryObjectStore.layerMemory
+      case "directory": {
+        const directory = yield* temporaryDirectory
+        return DirectoryObjectStore.layer(directory).pipe(Layer.provide(NodeContext.layer))
+      }
+      case "s3": {
+        const choice = yield* Stores.storeChoice
+        if (Option.isNone(choice.bucket)) {
+          yield* Console.error(
+            "simulate --store s3: set TFPILOT_REQUESTS_BUCKET to the bucket to simulate in",
+          )
+          return yield* exitWith(ExitCode.Usage)
+        }
+        const prefix = `simulations/seed-${seed}-${Date.now()}/`
+        yield* Console.error(`simulating in s3://${choice.bucket.value}/${prefix} (left in place)`)
+        return Layer.effect(
+          ObjectStore,
+          Effect.map(ObjectStore, (objects) => prefixed(objects, prefix)),
+        ).pipe(Layer.provide(Stores.objectStoreLayer(choice)))
+      }
+    }
+  })
+
+export const simulate = Command.make(
+  "simulate",
+  {
+    requests: positive("requests", 1000).pipe(Options.withDescription("requests to dispatch (default 1000)")),
+    concurrency: positive("concurrency", 32).pipe(
+      Options.withDescription("dispatches in flight at once (default 32)"),
+    ),
+    seed: Options.integer("seed").pipe(
+      Options.withDefault(1),
+      Options.withDescription(
+        "every random choice derives from it; the same seed gives the same report (default 1)",
+      ),
+    ),
+    mode: Options.choice("mode", simulationModes).pipe(
+      Options.withDefault("run-details" as const),
+      Options.withDescription(
+        "how GitHub answers a dispatch: run-details (the run id at once), no-run-details (204), ghes (400 to run details, then 204)",
+      ),
+    ),
+    token: Options.boolean("token").pipe(
+      Options.withDescription(
+        "workflows render the request id in run-name and dispatches require it (the default)",
+      ),
+    ),
+    noToken: Options.boolean("no-token").pipe(
+      Options.withDescription("no correlation token: runs are titled with the workflow's name only"),
+    ),
+    faults: Options.choice("faults", faultLevels).pipe(
+      Options.withDefault("light" as const),
+      Options.withDescription(
+        "none; light (1% store and 2% GitHub failures); heavy (5%, rate limits, lost dispatch answers, webhook-side store outages, later and more duplicated deliveries)",
+      ),
+    ),
+    strategy: Options.choice("strategy", strategies).pipe(
+      Options.withDefault("claim" as const),
+      Options.withDescription(
+        "claim (the service's algorithm) or check-then-put (the earlier algorithm, a BASELINE for comparison only)",
+      ),
+    ),
+    store: Options.choice("store", storeKinds).pipe(
+      Options.withDefault("memory" as const),
+      Options.withDescription(
+        "memory; directory (a temporary one); s3 (TFPILOT_REQUESTS_BUCKET, under simulations/<seed>-<time>/)",
+      ),
+    ),
+    report: Options.text("report").pipe(
+      Options.optional,
+      Options.withDescription("also write a self-contained HTML report with charts to this file"),
+    ),
+    json: Options.boolean("json").pipe(Options.withDescription("print the report as JSON")),
+  },
+  (input) =>
+    Effect.gen(function* () {
+      if (input.token && input.noToken) {
+        yield* Console.error("simulate: give at most one of --token and --no-token")
+        return yield* exitWith(ExitCode.Usage)
+      }
+      const settings: SimulationSettings = {
+        requests: input.requests,
+        concurrency: input.concurrency,
+        seed: input.seed,
+        mode: input.mode,
+        token: !input.noToken,
+        faults: input.faults,
+        strategy: input.strategy,
+        store: input.store,
+      }
+      const objects = yield* objectsFor(input.store, input.seed)
+      const report = yield* Effect.tryPromise({
+        try: () => runSimulation(settings, objects),
+        catch: (error) => (error instanceof Error ? error : new Error(String(error))),
+      })
+      if (Option.isSome(input.report)) {
+        const fs = yield* FileSystem.FileSystem
+        yield* fs.writeFileString(input.report.value, renderHtml(report))
+        yield* Console.error(`report written to ${input.report.value}`)
+      }
+      yield* input.json ? printJson(report) : Console.log(renderSummary(report))
+      if (!report.passed) return yield* exitWith(ExitCode.Failure)
+    }).pipe(Effect.scoped),
+).pipe(
+  Command.withDescription(
+    "dispatch many requests through the real programs against a simulated GitHub, deliver every webhook (late, twice, out of order, with faults), then check the invariants (exit 1 when a required one is violated)",
+  ),
+)

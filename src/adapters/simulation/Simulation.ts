@@ -1,0 +1,589 @@
+/**
+ * `run-index simulate`: thousands of requests through the real programs — `dispatchRun` (or the
+ * check-then-put baseline), the webhook pipeline, parking and replay, reconcile — against the GitHub
+ * simulator, on any object store, on a virtual clock. Then every invariant is checked against what
+ * the simulator knows to be true.
+ *
+ * Two clients share the store, each through its own view with latency and seeded faults: the
+ * dispatcher (the API that dispatches) and the webhook service. Under heavy faults the webhook
+ * service also sees outages of the request documents (the fault switch), so deliveries park and are
+ * replayed. GitHub delivers every `workflow_run` event after a random delay, sometimes twice.
+ */
+import {
+  Cause,
+  Context,
+  Effect,
+  Either,
+  Exit,
+  FiberRef,
+  FiberSet,
+  Layer,
+  Logger,
+  LogLevel,
+  Option,
+  Queue,
+  Random,
+  Ref,
+  Schema,
+  Stream,
+} from "effect"
+import type { RequestDocument } from "../../domain/RequestDocument.js"
+import type { RequestId } from "../../domain/RequestId.js"
+import type { RunId } from "../../domain/RunId.js"
+import {
+  type GroundTruth,
+  makeInvariantChecker,
+  type ObservedPatch,
+  type RunState,
+} from "../../domain/SimulationInvariants.js"
+import {
+  type FaultLevel,
+  histogramOf,
+  type SimulationReport,
+  type SimulationSettings,
+  spreadOf,
+} from "../../domain/SimulationReport.js"
+import { type WorkflowKind, workflowKinds } from "../../domain/WorkflowKind.js"
+import { RepositoryName } from "../../domain/WorkflowRun.js"
+import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
+import { DeliveryLog } from "../../ports/DeliveryLog.js"
+import { RequestStore } from "../../ports/RequestStore.js"
+import { RunIndexStore } from "../../ports/RunIndexStore.js"
+import { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
+import { dispatchCheckThenPut } from "../../programs/CheckThenPutBaseline.js"
+import { type DispatchRunInput, type DispatchRunResult, dispatchRun } from "../../programs/DispatchRun.js"
+import { reconcileAll } from "../../programs/Reconcile.js"
+import { processDelivery, replayParked } from "../../programs/Webhooks.js"
+import * as GitHubSimulator from "../github/GitHubSimulator.js"
+import * as ObjectDeliveryLog from "../ObjectDeliveryLog.js"
+import * as ObjectRequestStore from "../ObjectRequestStore.js"
+import * as ObjectRunIndexStore from "../ObjectRunIndexStore.js"
+import * as FaultSwitch from "../objects/FaultSwitch.js"
+import * as MemoryObjectStore from "../objects/MemoryObjectStore.js"
+import { ObjectStore } from "../objects/ObjectStore.js"
+import { type CallTally, view as gitHubView } from "./SimulatedGitHub.js"
+import {
+  emptyStoreCounts,
+  external,
+  RecentRequestWrites,
+  view as storeView,
+  totalStoreOperations,
+} from "./SimulatedObjectStore.js"
+import { runVirtual, type VirtualRuntime } from "./VirtualRuntime.js"
+import { type PlannedRequest, planPosts, planWorkload, workflowFiles, workflowNames } from "./Workload.js"
+
+/** Where simulated time starts: a fixed instant, so reports do not depend on when they were made. */
+const simulationEpoch = Date.UTC(2026, 2, 2)
+
+const repository = Schema.decodeSync(RepositoryName)("acme/infra")
+const makeDeliveryId = Schema.decodeSync(DeliveryId)
+
+/** Simulated store latency; a real store (directory, S3) brings its own, so it gets none on top. */
+const storeLatency = { min: 5, max: 40 }
+const noLatency = { min: 0, max: 0 }
+const gitHubLatency = { min: 80, max: 400 }
+/** After the last request: every run finishes and every delivery, however late, arrives. */
+const settleMillis = 20 * 60_000
+const secondAttemptAfterMillis = 40_000
+/** Reads in flight while checking the end state (they matter on a real store). */
+const checkConcurrency = 16
+const rerunAfterMillis = 150_000
+/** Heavy faults: the webhook service loses the request documents for 30 s every 4 minutes, from 20 s in. */
+const outage = { firstAfterMillis: 20_000, lastingMillis: 30_000, everyMillis: 240_000 } as const
+
+const storeFaultProbability: Readonly<Record<FaultLevel, number>> = { none: 0, light: 0.01, heavy: 0.05 }
+
+const gitHubFaults = (level: FaultLevel): ReadonlyArray<GitHubSimulator.FaultSpec> =>
+  level === "none"
+    ? []
+    : level === "light"
+      ? [{ operation: "any", kind: "server-error", probability: 0.02 }]
+      : [
+          { operation: "any", kind: "server-error", probability: 0.05 },
+          { operation: "list", kind: "rate-limit", probability: 0.02 },
+          { operation: "get", kind: "rate-limit", probability: 0.02 },
+          { operation: "dispatch", kind: "timeout-after-create", probability: 0.03 },
+          { operation: "dispatch", kind: "rate-limit", probability: 0.01 },
+        ]
+
+const kindOfWorkflow = new Map(workflowKinds.map((kind) => [workflowFiles[kind], kind] as const))
+
+const attemptKey = (requestId: string, kind: WorkflowKind, attempt: number) =>
+  `${requestId}/${kind}/${attempt}`
+
+const increment = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1
+}
+
+const outcomeName = (tag: string) => tag.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()
+
+/** The request store, reporting every attempt a write changes (webhook deliveries and reconcile). */
+const observingPatches = (
+  store: RequestStore["Type"],
+  onPatch: (patch: ObservedPatch) => void,
+): RequestStore["Type"] => {
+  // The document each version tag was read with, to see what a compare-and-set changes.
+  const readWith = new Map<string, RequestDocument>()
+  return RequestStore.of({
+    ...store,
+    get: (requestId) =>
+      Effect.tap(store.get(requestId), (read) =>
+        Effect.sync(() => {
+          if (read._tag !== "Found") return
+          readWith.set(read.tag, read.document)
+          if (readWith.size > 10_000) readWith.delete(readWith.keys().next().value!)
+        }),
+      ),
+    compareAndSet: (requestId, document, tag) =>
+      Effect.tap(store.compareAndSet(requestId, document, tag), (written) =>
+        Effect.sync(() => {
+          if (written._tag !== "Written") return
+          const before = readWith.get(tag)
+          readWith.delete(tag)
+          for (const kind of workflowKinds) {
+            const earlier = new Map((before?.runs[kind]?.attempts ?? []).map((each) => [each.attempt, each]))
+            for (const attempt of document.runs[kind]?.attempts ?? []) {
+              if (JSON.stringify(earlier.get(attempt.attempt)) === JSON.stringify(attempt)) continue
+              onPatch({ requestId, kind, attempt: attempt.attempt, runId: attempt.runId })
+            }
+          }
+        }),
+      ),
+  })
+}
+
+const sleepUntil = (at: number) =>
+  Effect.flatMap(
+    Effect.clockWith((clock) => clock.currentTimeMillis),
+    (now) => (at > now ? Effect.sleep(at - now) : Effect.void),
+  )
+
+/** The stores a client uses, over its view of the object store. */
+const storesOver = (objects: ObjectStore["Type"]) =>
+  Layer.build(
+    Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer, ObjectDeliveryLog.layer).pipe(
+      Layer.provide(Layer.succeed(ObjectStore, objects)),
+    ),
+  )
+
+/**
+ * What is true at the end: GitHub's state of every run, the run each dispatch created (the n-th
+ * dispatch of a request's kind made its attempt n), and the request the index names for each run.
+ */
+const groundTruth = (
+  simulator: GitHubSimulator.GitHubSimulator["Type"],
+  check: Context.Context<RunIndexStore>,
+  guaranteed: GroundTruth["guaranteed"],
+) =>
+  Effect.gen(function* () {
+    const runs = new Map<number, RunState>(
+      (yield* simulator.runs).map((run) => [
+        run.id,
+        { status: run.status, conclusion: run.conclusion, runAttempt: run.runAttempt },
+      ]),
+    )
+    const ownRuns = new Map<string, Array<RunId | null>>()
+    for (const record of yield* simulator.dispatchedRequests) {
+      const kind = kindOfWorkflow.get(record.request.workflow)
+      const requestId = record.request.inputs.request_id
+      if (kind === undefined || requestId === undefined) continue
+      const key = `${requestId}/${kind}`
+      const list = ownRuns.get(key) ?? []
+      list.push(Option.getOrNull(record.runId))
+      ownRuns.set(key, list)
+    }
+    const owners = new Map<string, RequestId>()
+    const index = Context.get(check, RunIndexStore)
+    yield* Stream.runForEach(index.list(), (listed) =>
+      Effect.sync(() => {
+        if (listed._tag === "Valid")
+          owners.set(`${listed.entry.kind}/${listed.entry.runId}`, listed.entry.requestId)
+      }),
+    )
+    return {
+      ownRun: (requestId, kind, attempt) => {
+        const list = ownRuns.get(`${requestId}/${kind}`)
+        return list === undefined || attempt > list.length ? undefined : list[attempt - 1]!
+      },
+      guaranteed,
+      run: (runId) => runs.get(runId),
+      indexOwner: (kind, runId) => owners.get(`${kind}/${runId}`),
+    } satisfies GroundTruth
+  })
+
+/** Checks every request document, every observed patch and every delivery posted against the truth. */
+const checkEndState = (
+  truth: GroundTruth,
+  check: Context.Context<RequestStore | DeliveryLog>,
+  patches: ReadonlyArray<ObservedPatch>,
+  deliveryIds: Iterable<string>,
+) =>
+  Effect.gen(function* () {
+    const checker = makeInvariantChecker(truth)
+    const store = Context.get(check, RequestStore)
+    const log = Context.get(check, DeliveryLog)
+    yield* store.list().pipe(
+      Stream.mapEffect(
+        (requestId) => Effect.map(store.get(requestId), (read) => [requestId, read] as const),
+        {
+          concurrency: checkConcurrency,
+        },
+      ),
+      Stream.runForEach(([requestId, read]) =>
+        Effect.sync(() => {
+          if (read._tag === "Found") checker.addDocument(requestId, read.document)
+        }),
+      ),
+    )
+    for (const patch of patches) checker.addPatch(patch)
+    const parked = new Set<string>()
+    yield* Stream.runForEach(log.parked, (each) => Effect.sync(() => parked.add(each.deliveryId)))
+    yield* Effect.forEach(
+      deliveryIds,
+      (deliveryId) =>
+        Effect.map(log.processed(makeDeliveryId(deliveryId)), (processed) =>
+          checker.addDelivery(deliveryId, Option.isSome(processed) || parked.has(deliveryId)),
+        ),
+      { concurrency: checkConcurrency, discard: true },
+    )
+    return checker.result()
+  })
+
+const simulation = (
+  settings: SimulationSettings,
+  objectsLayer: Layer.Layer<ObjectStore, unknown>,
+  runtime: VirtualRuntime,
+) =>
+  Effect.gen(function* () {
+    const wallStart = performance.now()
+    const { seed, faults } = settings
+    const realIo = settings.store !== "memory"
+
+    // The shared store, and each client's view of it.
+    const rawObjects = Context.get(yield* Layer.build(objectsLayer), ObjectStore)
+    const recent = new RecentRequestWrites()
+    const base = realIo ? external(rawObjects, runtime) : recent.observe(rawObjects)
+    // A store that cannot answer at all (no such bucket, no access) stops the run before it starts.
+    yield* Stream.runDrain(Stream.take(base.list("requests/"), 1))
+    let faultsOn = true
+    const faultProbability = () => (faultsOn ? storeFaultProbability[faults] : 0)
+    const dispatcherCounts = emptyStoreCounts()
+    const webhookCounts = emptyStoreCounts()
+    const latencyMillis = realIo ? noLatency : storeLatency
+    const dispatcherObjects = storeView(base, {
+      seed,
+      salt: 201,
+      latencyMillis,
+      faultProbability,
+      counts: dispatcherCounts,
+    })
+    const outageSwitch = yield* Ref.make<FaultSwitch.FaultSwitchState>({ on: false, prefix: "requests/" })
+    const webhookObjects = FaultSwitch.wrap(
+      storeView(base, {
+        seed,
+        salt: 202,
+        latencyMillis,
+        faultProbability,
+        counts: webhookCounts,
+      }),
+      outageSwitch,
+    )
+    const patches: Array<ObservedPatch> = []
+    const webhookStores = yield* storesOver(webhookObjects)
+    const webhookRequests = Context.get(webhookStores, RequestStore)
+    const webhookStoresObserved = Context.add(
+      webhookStores,
+      RequestStore,
+      observingPatches(
+        realIo
+          ? webhookRequests
+          : { ...webhookRequests, recentlyModified: (limit) => Effect.sync(() => recent.recent(limit)) },
+        (patch) => patches.push(patch),
+      ),
+    )
+    const check = yield* storesOver(base)
+
+    // GitHub.
+    const simulatorContext = yield* Layer.build(
+      GitHubSimulator.layer({
+        mode: settings.mode,
+        seed,
+        recordEvents: false,
+        publishGranularity: "1 second",
+        conclusions: { success: 80, failure: 15, cancelled: 5 },
+        faults: gitHubFaults(faults),
+        workflows: workflowKinds.map((kind) => ({
+          repository,
+          file: workflowFiles[kind],
+          name: workflowNames[kind],
+          ...(settings.token ? { runName: `${workflowNames[kind]} \${{ inputs.request_id }}` } : {}),
+        })),
+      }),
+    )
+    const simulator = Context.get(simulatorContext, GitHubSimulator.GitHubSimulator)
+    const tally = yield* FiberRef.make<CallTally | undefined>(undefined)
+    const gateway = gitHubView(Context.get(simulatorContext, WorkflowRunsGateway), {
+      seed,
+      salt: 203,
+      latencyMillis: gitHubLatency,
+      tally,
+      requestsPerDispatch: settings.mode === "ghes" ? 2 : 1,
+    })
+    const dispatcher = Context.add(yield* storesOver(dispatcherObjects), WorkflowRunsGateway, gateway)
+    const webhook = Context.add(webhookStoresObserved, WorkflowRunsGateway, gateway)
+
+    // Deliveries: every event GitHub publishes, posted after a delay, sometimes twice.
+    const byOutcome: Record<string, number> = {}
+    const deliveryIds = new Set<string>()
+    const failed = new Map<string, string>()
+    let events = 0
+    let posts = 0
+    const deliver = (deliveryId: string, body: string) =>
+      Effect.gen(function* () {
+        posts += 1
+        const result = yield* processDelivery({
+          deliveryId: makeDeliveryId(deliveryId),
+          event: "workflow_run",
+          headers: { "x-github-event": "workflow_run", "x-github-delivery": deliveryId },
+          body,
+        }).pipe(Effect.provide(webhook), Effect.either)
+        if (Either.isLeft(result)) {
+          increment(byOutcome, "failed")
+          failed.set(deliveryId, body)
+          return
+        }
+        failed.delete(deliveryId)
+        increment(
+          byOutcome,
+          outcomeName(result.right._tag === "Processed" ? result.right.outcome : result.right._tag),
+        )
+      })
+    const inFlight = yield* FiberSet.make<void>()
+    const subscription = yield* simulator.subscribe
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.gen(function* () {
+          for (const event of yield* Queue.takeBetween(subscription, 1, 1024)) {
+            events += 1
+            const body = JSON.stringify(event)
+            for (const post of planPosts(events, seed, faults)) {
+              deliveryIds.add(post.deliveryId)
+              yield* FiberSet.run(
+                inFlight,
+                Effect.zipRight(Effect.sleep(post.delayMillis), deliver(post.deliveryId, body)),
+              )
+            }
+          }
+        }),
+      ),
+    )
+    if (faults === "heavy") {
+      const turn = (on: boolean) => Ref.update(outageSwitch, (state) => ({ ...state, on: on && faultsOn }))
+      yield* Effect.forkScoped(
+        Effect.zipRight(
+          Effect.sleep(outage.firstAfterMillis),
+          Effect.forever(
+            Effect.gen(function* () {
+              yield* turn(true)
+              yield* Effect.sleep(outage.lastingMillis)
+              yield* turn(false)
+              yield* Effect.sleep(outage.everyMillis - outage.lastingMillis)
+            }),
+          ),
+        ),
+      )
+    }
+
+    // Dispatches: bursts of requests, at most `concurrency` dispatching at once.
+    const resolveMillis: Array<number> = []
+    const callsPerDispatch: Record<string, number> = {}
+    const sources = new Map<string, DispatchRunResult["source"]>()
+    const errors: Record<string, number> = {}
+    let dispatches = 0
+    let resolved = 0
+    let unresolved = 0
+    let refused = 0
+    let secondAttempts = 0
+    let reruns = 0
+    let noiseRuns = 0
+
+    const dispatchOnce = (request: PlannedRequest) =>
+      Effect.gen(function* () {
+        dispatches += 1
+        const calls: CallTally = { calls: 0 }
+        const input: DispatchRunInput = {
+          kind: request.kind,
+          requestId: request.requestId,
+          repository,
+          workflow: workflowFiles[request.kind],
+          ref: request.ref,
+          inputs: { request_id: request.requestId },
+          requireToken: settings.token,
+        }
+        const outcome = yield* (
+          settings.strategy === "claim" ? dispatchRun(input) : dispatchCheckThenPut(input)
+        ).pipe(Effect.locally(tally, calls), Effect.provide(dispatcher), Effect.either)
+        increment(callsPerDispatch, String(calls.calls))
+        if (Either.isRight(outcome)) {
+          const result = outcome.right
+          sources.set(attemptKey(result.requestId, result.kind, result.attempt), result.source)
+          if (Option.isSome(result.resolvedAfterMillis)) {
+            resolved += 1
+            resolveMillis.push(result.resolvedAfterMillis.value)
+          } else unresolved += 1
+          return
+        }
+        const error = outcome.left
+        if (error._tag === "DispatchRefused") refused += 1
+        else increment(errors, "reason" in error ? `${error._tag}:${error.reason}` : error._tag)
+      })
+
+    const rerunFirstRun = (request: PlannedRequest) =>
+      Effect.gen(function* () {
+        const read = yield* Effect.provide(
+          Effect.flatMap(RequestStore, (store) => store.get(request.requestId)),
+          check,
+        )
+        const runId = read._tag === "Found" ? read.document.runs[request.kind]?.attempts[0]?.runId : undefined
+        if (runId === undefined) return
+        const rerun = yield* Effect.either(simulator.rerun(runId))
+        if (Either.isRight(rerun)) reruns += 1
+      })
+
+    const permits = yield* Effect.makeSemaphore(settings.concurrency)
+    const lifecycles = yield* FiberSet.make<void, unknown>()
+    const lifecycle = (request: PlannedRequest) =>
+      Effect.gen(function* () {
+        yield* Effect.ensuring(dispatchOnce(request), permits.release(1))
+        if (request.secondAttempt) {
+          yield* Effect.sleep(secondAttemptAfterMillis)
+          secondAttempts += 1
+          yield* permits.withPermits(1)(dispatchOnce(request))
+        }
+        if (request.rerun) {
+          yield* Effect.sleep(rerunAfterMillis)
+          yield* rerunFirstRun(request)
+        }
+      })
+
+    for (const burst of planWorkload(settings.requests, seed)) {
+      yield* sleepUntil(simulationEpoch + burst.at)
+      if (burst.noise !== undefined) {
+        noiseRuns += 1
+        yield* simulator.addNoiseRun({
+          repository,
+          workflow: workflowFiles[burst.kind],
+          event: burst.noise,
+          branch: burst.ref,
+          actor: "someone-else",
+        })
+      }
+      for (const request of burst.requests) {
+        yield* sleepUntil(simulationEpoch + request.at)
+        yield* permits.take(1)
+        yield* FiberSet.run(lifecycles, lifecycle(request))
+      }
+    }
+    yield* FiberSet.awaitEmpty(lifecycles)
+    yield* Effect.sleep(settleMillis)
+    yield* FiberSet.awaitEmpty(inFlight)
+
+    // The outage ends; GitHub's failed deliveries are redelivered; parked ones replayed; reconcile.
+    faultsOn = false
+    yield* simulator.clearFaults
+    yield* Ref.update(outageSwitch, (state) => ({ ...state, on: false }))
+    const redeliveries = [...failed]
+    yield* Effect.forEach(redeliveries, ([deliveryId, body]) => deliver(deliveryId, body), {
+      concurrency: 8,
+      discard: true,
+    })
+    const replay = yield* replayParked().pipe(Effect.provide(webhook))
+    const webhookOperations = totalStoreOperations(webhookCounts)
+    const reconciled = yield* reconcileAll().pipe(Effect.provide(webhook))
+    const simulatedSeconds = Math.round(runtime.now() - simulationEpoch) / 1000
+
+    const truth = yield* groundTruth(
+      simulator,
+      check,
+      (requestId, kind, attempt) =>
+        settings.strategy === "claim" &&
+        (settings.token || sources.get(attemptKey(requestId, kind, attempt)) === "run-details"),
+    )
+    const invariants = yield* checkEndState(truth, check, patches, deliveryIds)
+    const counts = yield* simulator.callCounts
+    const gitHubCalls = counts.dispatch + counts.rejectedRunDetails + counts.listPages + counts.get
+    const dispatcherOperations = totalStoreOperations(dispatcherCounts)
+
+    return {
+      settings,
+      simulatedSeconds,
+      dispatches: {
+        total: dispatches,
+        resolved,
+        unresolved,
+        refused,
+        errors,
+        secondAttempts,
+        reruns,
+        noiseRuns,
+      },
+      resolveSeconds: spreadOf(resolveMillis.map((millis) => Math.round(millis) / 1000)),
+      resolveHistogram: histogramOf(resolveMillis.map((millis) => Math.round(millis) / 1000)),
+      github: {
+        calls: gitHubCalls,
+        perDispatch: gitHubCalls / Math.max(1, dispatches),
+        byOperation: {
+          dispatch: counts.dispatch + counts.rejectedRunDetails,
+          listPages: counts.listPages,
+          get: counts.get,
+        },
+        failed: counts.failed,
+        callsPerDispatch,
+      },
+      store: {
+        perDispatch: dispatcherOperations / Math.max(1, dispatches),
+        perDelivery: webhookOperations / Math.max(1, posts),
+        operations: dispatcherOperations + totalStoreOperations(webhookCounts),
+        faultsInjected: dispatcherCounts.faults + webhookCounts.faults,
+      },
+      deliveries: {
+        events,
+        ids: deliveryIds.size,
+        posts,
+        byOutcome,
+        redelivered: redeliveries.length,
+        replayed: replay.replayed,
+        stillParked: replay.stillParked,
+      },
+      reconcile: reconciled,
+      violations: invariants.violations,
+      failing: invariants.failing,
+      passed: Object.values(invariants.failing).every((count) => count === 0),
+      examples: invariants.examples,
+      wallClock: {
+        seconds: (performance.now() - wallStart) / 1000,
+        peakRssMegabytes: Math.round(process.resourceUsage().maxRSS / 1024),
+      },
+    } satisfies SimulationReport
+  }).pipe(
+    Effect.scoped,
+    Effect.withRandom(Random.make(settings.seed)),
+    Effect.withTracerEnabled(false),
+    Logger.withMinimumLogLevel(LogLevel.None),
+  )
+
+/**
+ * Runs a simulation on a virtual clock and resolves with its report. `objects` is the store to run
+ * on; memory unless given (directory and S3 are real I/O: the same invariants, not the same replay).
+ */
+export const runSimulation = async (
+  settings: SimulationSettings,
+  objects: Layer.Layer<ObjectStore, unknown> = MemoryObjectStore.layerMemory,
+): Promise<SimulationReport> => {
+  const exit = await runVirtual(simulationEpoch, (runtime) => simulation(settings, objects, runtime))
+  if (Exit.isSuccess(exit)) return exit.value
+  const failure = Cause.squash(exit.cause)
+  throw new Error(`simulation failed: ${failure instanceof Error ? failure.message : String(failure)}`, {
+    cause: failure,
+  })
+}
