@@ -9,10 +9,14 @@ import * as GitHubSimulator from "../src/adapters/github/GitHubSimulator.js"
 import * as ObjectRequestStore from "../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../src/adapters/objects/MemoryObjectStore.js"
-import { ObjectStore } from "../src/adapters/objects/ObjectStore.js"
 import { RequestId } from "../src/domain/RequestId.js"
 import { RepositoryName } from "../src/domain/WorkflowRun.js"
 import { dispatchRun } from "../src/programs/DispatchRun.js"
+import {
+  countingObjectStore,
+  emptyCalls,
+  type ObjectStoreCalls,
+} from "../test/support/countingObjectStore.js"
 import { formatNumber, renderTable } from "./output.js"
 
 const modes = ["run-details", "no-run-details", "ghes"] as const
@@ -31,44 +35,20 @@ export type DispatchFigures = Record<Mode, DispatchModeFigures> & { readonly req
 
 const repository = Schema.decodeSync(RepositoryName)("acme/infra")
 
-/** Counts every call into the object store, the unit the stores are billed by. */
-const countingObjects = (counter: { operations: number }) =>
-  Layer.effect(
-    ObjectStore,
-    Effect.map(ObjectStore, (objects) =>
-      ObjectStore.of({
-        get: (path) =>
-          Effect.zipRight(
-            Effect.sync(() => counter.operations++),
-            objects.get(path),
-          ),
-        put: (path, body, condition) =>
-          Effect.zipRight(
-            Effect.sync(() => counter.operations++),
-            objects.put(path, body, condition),
-          ),
-        delete: (path) =>
-          Effect.zipRight(
-            Effect.sync(() => counter.operations++),
-            objects.delete(path),
-          ),
-        deleteMany: (paths) =>
-          Effect.zipRight(
-            Effect.sync(() => counter.operations++),
-            objects.deleteMany(paths),
-          ),
-        list: (prefix) => objects.list(prefix),
-      }),
-    ),
-  ).pipe(Layer.provide(MemoryObjectStore.layerMemory))
+/** Every call into the object store — the unit the stores are billed by — counted at its boundary. */
+const countedMemoryStore = (calls: ObjectStoreCalls) =>
+  countingObjectStore(calls).pipe(Layer.provide(MemoryObjectStore.layerMemory))
+
+const operationsOf = (calls: ObjectStoreCalls) =>
+  calls.gets + calls.puts + calls.deletes + calls.deleteManys + calls.listPages
 
 const percentile = (sorted: ReadonlyArray<number>, fraction: number) =>
   sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!
 
 const runMode = (mode: Mode, requests: number) => {
-  const counter = { operations: 0 }
+  const storeCalls = emptyCalls()
   const world = Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer).pipe(
-    Layer.provide(countingObjects(counter)),
+    Layer.provide(countedMemoryStore(storeCalls)),
     Layer.merge(
       GitHubSimulator.layer({
         mode,
@@ -108,7 +88,7 @@ const runMode = (mode: Mode, requests: number) => {
       resolved: times.length,
       githubCallsPerDispatch:
         (calls.dispatch + calls.listPages + calls.get + calls.rejectedRunDetails) / requests,
-      storeOperationsPerDispatch: counter.operations / requests,
+      storeOperationsPerDispatch: operationsOf(storeCalls) / requests,
       resolveMillisMedian: percentile(times, 0.5),
       resolveMillisP95: percentile(times, 0.95),
     } satisfies DispatchModeFigures

@@ -10,18 +10,13 @@
  */
 import { Clock, Data, Effect, Option, Stream } from "effect"
 import { defaultToleranceMillis } from "../domain/CandidateSelection.js"
-import {
-  appendAttempt,
-  attachRun,
-  failAttempt,
-  noteDispatchUncertain,
-  type RequestDocument,
-} from "../domain/RequestDocument.js"
+import { attachRun, failAttempt, noteDispatchUncertain } from "../domain/RequestDocument.js"
 import { timestampFromMillis } from "../domain/Timestamp.js"
 import type { WorkflowRun } from "../domain/WorkflowRun.js"
 import { RunIndexStore } from "../ports/RunIndexStore.js"
 import { WorkflowRunsGateway } from "../ports/WorkflowRunsGateway.js"
 import {
+  appendDispatchAttempt,
   DispatchRefused,
   type DispatchRunInput,
   type DispatchRunOptions,
@@ -46,9 +41,6 @@ const earliestFirst = (runs: ReadonlyArray<WorkflowRun>, ref: string, earliest: 
     )
     .sort((left, right) => left.createdAt - right.createdAt || left.id - right.id)
 
-const currentAttemptOf = (document: RequestDocument, input: DispatchRunInput) =>
-  document.runs[input.kind]?.currentAttempt ?? 0
-
 /**
  * BASELINE: dispatch, then check the index and put unconditionally (see the module comment). Same
  * attempt bookkeeping and result as `dispatchRun`, so only the correlation differs.
@@ -61,21 +53,7 @@ export const dispatchCheckThenPut = Effect.fn("CheckThenPutBaseline.dispatch")(f
   const index = yield* RunIndexStore
   const toleranceMillis = options.toleranceMillis ?? defaultToleranceMillis
   const startedAt = yield* Clock.currentTimeMillis
-  const appended = yield* updateRequest(
-    input.requestId,
-    (document) =>
-      Option.some(
-        appendAttempt(document, {
-          kind: input.kind,
-          dispatchedAt: timestampFromMillis(startedAt),
-          ref: input.ref,
-          repository: input.repository,
-          ...(input.actor === undefined ? {} : { actor: input.actor }),
-        }).document,
-      ),
-    { createIfMissing: true },
-  )
-  const attempt = currentAttemptOf(appended.document, input)
+  const attempt = yield* appendDispatchAttempt(input, startedAt)
   const dispatched = yield* Effect.either(
     gateway.dispatch({
       repository: input.repository,

@@ -83,6 +83,29 @@ export class RunConflict extends Data.TaggedError("RunConflict")<{
 const currentAttemptOf = (document: RequestDocument, kind: WorkflowKind) =>
   document.runs[kind]?.currentAttempt ?? 0
 
+/**
+ * Records a new attempt of `input.kind`, dispatched at `startedAt`, creating the request document if
+ * there is none; returns the attempt's number.
+ */
+export const appendDispatchAttempt = (input: DispatchRunInput, startedAt: number) =>
+  Effect.map(
+    updateRequest(
+      input.requestId,
+      (document) =>
+        Option.some(
+          appendAttempt(document, {
+            kind: input.kind,
+            dispatchedAt: timestampFromMillis(startedAt),
+            ref: input.ref,
+            repository: input.repository,
+            ...(input.actor === undefined ? {} : { actor: input.actor }),
+          }).document,
+        ),
+      { createIfMissing: true },
+    ),
+    (appended) => currentAttemptOf(appended.document, input.kind),
+  )
+
 /** Refusals that prove GitHub created no run; anything else might have created one. */
 const createdNoRun = (error: GatewayError) => error.reason !== "Unavailable"
 
@@ -113,21 +136,7 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
   const toleranceMillis = options.toleranceMillis ?? defaultToleranceMillis
   const startedAt = yield* Clock.currentTimeMillis
 
-  const appended = yield* updateRequest(
-    input.requestId,
-    (document) =>
-      Option.some(
-        appendAttempt(document, {
-          kind: input.kind,
-          dispatchedAt: timestampFromMillis(startedAt),
-          ref: input.ref,
-          repository: input.repository,
-          ...(input.actor === undefined ? {} : { actor: input.actor }),
-        }).document,
-      ),
-    { createIfMissing: true },
-  )
-  const attempt = currentAttemptOf(appended.document, input.kind)
+  const attempt = yield* appendDispatchAttempt(input, startedAt)
   const result = (runId: Option.Option<RunId>, url: Option.Option<string>, source: ResolutionSource) =>
     Effect.map(
       Clock.currentTimeMillis,
