@@ -1,6 +1,6 @@
 import { Metric, MetricBoundaries } from "effect"
-import type { StoreFailureReason } from "../ports/StoreError.js"
-import type { GatewayFailureReason } from "../ports/WorkflowRunsGateway.js"
+import { StoreFailureReason } from "../ports/StoreError.js"
+import { GatewayFailureReason } from "../ports/WorkflowRunsGateway.js"
 
 /**
  * Every counter and histogram the service exposes on `GET /metrics`, in one place. Each labelled
@@ -96,14 +96,7 @@ export const storeErrors = tagged(
     incremental: true,
   }),
   "reason",
-  [
-    "Throttled",
-    "Unavailable",
-    "AccessDenied",
-    "Conflict",
-    "NotConfigured",
-    "Unknown",
-  ] satisfies ReadonlyArray<StoreFailureReason>,
+  StoreFailureReason.literals,
 )
 
 /** Failed GitHub calls, each try counted. */
@@ -113,14 +106,7 @@ export const gatewayErrors = tagged(
     incremental: true,
   }),
   "reason",
-  [
-    "RateLimited",
-    "NotFound",
-    "Unauthorized",
-    "InvalidInputs",
-    "Unavailable",
-    "NotConfigured",
-  ] satisfies ReadonlyArray<GatewayFailureReason>,
+  GatewayFailureReason.literals,
 )
 
 /** Time from a verified delivery to its answer, in seconds: 1 ms to about 16 s. */
