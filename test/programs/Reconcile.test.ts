@@ -4,21 +4,11 @@ import * as AttemptEventHubLayer from "../../src/adapters/AttemptEventHub.js"
 import { AttemptEventHub } from "../../src/adapters/AttemptEventHub.js"
 import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
 import { ObjectStore, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
-import type { WorkflowKind } from "../../src/domain/WorkflowKind.js"
-import { RequestStore } from "../../src/ports/RequestStore.js"
 import { dispatchRun } from "../../src/programs/DispatchRun.js"
 import { reconcileAll, reconcileRequest } from "../../src/programs/Reconcile.js"
 import { requestId } from "../support/fixtures.js"
 import { requestDocumentWithRun } from "../support/payloads.js"
-import { repository, world } from "../support/world.js"
-
-const attemptOf = (id: string, kind: WorkflowKind, attempt = 1) =>
-  Effect.gen(function* () {
-    const read = yield* (yield* RequestStore).get(requestId(id))
-    return read._tag === "Found"
-      ? read.document.runs[kind]?.attempts.find((each) => each.attempt === attempt)
-      : undefined
-  })
+import { attemptOf, repository, world } from "../support/world.js"
 
 /** Dispatches (the webhook never comes) and lets `seconds` of simulated time pass. */
 const dispatchWithoutWebhooks = (id: string, seconds = 120) =>

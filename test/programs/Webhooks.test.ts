@@ -15,7 +15,7 @@ import * as Metrics from "../../src/programs/Metrics.js"
 import { processDelivery, replayParked } from "../../src/programs/Webhooks.js"
 import { entry, requestId, runId } from "../support/fixtures.js"
 import { requestDocumentWithRun, workflowRunPayload } from "../support/payloads.js"
-import { repository, world } from "../support/world.js"
+import { attemptOf, repository, world } from "../support/world.js"
 
 const summary = (result: object) => ({ ...result }) as Record<string, unknown>
 
@@ -26,14 +26,6 @@ const delivery = (payload: unknown, event = "workflow_run") => ({
   headers: { "x-github-event": event },
   body: JSON.stringify(payload),
 })
-
-const attemptOf = (id: string, kind: WorkflowKind, attempt = 1) =>
-  Effect.gen(function* () {
-    const read = yield* (yield* RequestStore).get(requestId(id))
-    return read._tag === "Found"
-      ? read.document.runs[kind]?.attempts.find((each) => each.attempt === attempt)
-      : undefined
-  })
 
 /** Dispatches, lets every run finish, and returns the events GitHub would have sent. */
 const dispatchAndFinish = (id: string, kind: WorkflowKind, workflow: string) =>

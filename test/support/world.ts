@@ -1,11 +1,14 @@
-import { Layer, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
 import * as ObjectDeliveryLog from "../../src/adapters/ObjectDeliveryLog.js"
 import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../../src/adapters/objects/MemoryObjectStore.js"
 import type { ObjectStore } from "../../src/adapters/objects/ObjectStore.js"
+import type { WorkflowKind } from "../../src/domain/WorkflowKind.js"
 import { RepositoryName } from "../../src/domain/WorkflowRun.js"
+import { RequestStore } from "../../src/ports/RequestStore.js"
+import { requestId } from "./fixtures.js"
 
 export const repository = Schema.decodeSync(RepositoryName)("acme/infra")
 
@@ -29,3 +32,12 @@ export const world = <Extra = never>(
       ...options,
     }),
   ).pipe(Layer.provideMerge(objects))
+
+/** Attempt `attempt` of `kind` in request `id`'s document, as stored; undefined when there is none. */
+export const attemptOf = (id: string, kind: WorkflowKind, attempt = 1) =>
+  Effect.gen(function* () {
+    const read = yield* (yield* RequestStore).get(requestId(id))
+    return read._tag === "Found"
+      ? read.document.runs[kind]?.attempts.find((each) => each.attempt === attempt)
+      : undefined
+  })
