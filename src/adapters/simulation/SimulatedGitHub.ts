@@ -36,6 +36,7 @@ export const view = (
     )
   return WorkflowRunsGateway.of({
     dispatch: (request) => Effect.zipRight(travel(options.requestsPerDispatch), gateway.dispatch(request)),
+    identity: gateway.identity,
     listRuns: (filter) => afterEachPage(gateway.listRuns(filter), travel(1)),
     getRun: (repository, runId) => Effect.zipRight(travel(1), gateway.getRun(repository, runId)),
   })

@@ -56,6 +56,7 @@ import { reconcileAll } from "../../programs/Reconcile.js"
 import { processDelivery, replayParked } from "../../programs/Webhooks.js"
 import * as GitHubSimulator from "../github/GitHubSimulator.js"
 import * as ObjectDeliveryLog from "../ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "../ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../ObjectRunIndexStore.js"
 import * as FaultSwitch from "../objects/FaultSwitch.js"
@@ -161,9 +162,12 @@ const sleepUntil = (at: number) =>
 /** The stores a client uses, over its view of the object store. */
 const storesOver = (objects: ObjectStore["Type"]) =>
   Layer.build(
-    Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer, ObjectDeliveryLog.layer).pipe(
-      Layer.provide(Layer.succeed(ObjectStore, objects)),
-    ),
+    Layer.mergeAll(
+      ObjectRunIndexStore.layer,
+      ObjectRequestStore.layer,
+      ObjectDeliveryLog.layer,
+      ObjectDispatchLanes.layer,
+    ).pipe(Layer.provide(Layer.succeed(ObjectStore, objects))),
   )
 
 /**
