@@ -23,9 +23,9 @@ import {
 import { StoreError } from "../ports/StoreError.js"
 import { ObjectStore, WriteCondition } from "./objects/ObjectStore.js"
 
-/** Waits between looks at a lane another process holds: 100 ms doubling to 2 s, jittered. */
+/** Waits between looks at a lane another process holds: 100 ms doubling to 4 s, jittered. */
 const heldElsewhere = Schedule.exponential("100 millis").pipe(
-  Schedule.union(Schedule.spaced("2 seconds")),
+  Schedule.union(Schedule.spaced("4 seconds")),
   Schedule.jittered,
 )
 

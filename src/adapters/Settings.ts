@@ -61,6 +61,34 @@ export const replayInterval = Config.string().pipe(
   Config.nested("RUN_INDEX_REPLAY_INTERVAL"),
 )
 
+/** A positive duration such as "2 minutes" read from `name`, or `fallback` when unset. */
+const positiveDuration = (name: string, fallback: string) =>
+  Config.string().pipe(
+    Config.withDefault(fallback),
+    Config.mapOrFail((text) =>
+      Option.match(
+        Option.filter(Duration.decodeUnknown(text.trim()), (duration) => !Duration.isZero(duration)),
+        {
+          onNone: () =>
+            Either.left(
+              ConfigError.InvalidData(
+                [],
+                `must be a positive duration such as "${fallback}"; got ${JSON.stringify(text)}`,
+              ),
+            ),
+          onSome: (duration) => Either.right(duration),
+        },
+      ),
+    ),
+    Config.nested(name),
+  )
+
+/** After its polls end, how long a dispatch keeps its lane for a run GitHub creates late. */
+export const laneWindow = positiveDuration("RUN_INDEX_LANE_WINDOW", "2 minutes")
+
+/** How long a dispatch waits for a lane other dispatches hold before it fails without dispatching. */
+export const laneWait = positiveDuration("RUN_INDEX_LANE_WAIT", "15 minutes")
+
 /** How logs are written to stderr: `json` (one object per line), `pretty`; unset: pretty on a terminal, else json. */
 export const logFormat = Config.option(Config.literal("json", "pretty")("RUN_INDEX_LOG_FORMAT"))
 

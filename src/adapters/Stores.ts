@@ -1,8 +1,8 @@
 import { NodeContext } from "@effect/platform-node"
-import { Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option } from "effect"
 import type { BucketLifecycle } from "../ports/BucketLifecycle.js"
 import type { DeliveryLog } from "../ports/DeliveryLog.js"
-import type { DispatchLanes } from "../ports/DispatchLanes.js"
+import { type DispatchLanes, LaneSettings } from "../ports/DispatchLanes.js"
 import type { RequestStore } from "../ports/RequestStore.js"
 import { Retention } from "../ports/Retention.js"
 import type { RunIndexStore } from "../ports/RunIndexStore.js"
@@ -72,14 +72,30 @@ export const fromEnvironment = Layer.unwrapEffect(
   Effect.gen(function* () {
     const choice = yield* storeChoice
     const days = yield* Settings.retentionDays
+    const lanes = {
+      ...LaneSettings.defaultValue(),
+      lateRunWindowMillis: Duration.toMillis(yield* Settings.laneWindow),
+      waitMillis: Duration.toMillis(yield* Settings.laneWait),
+    }
     return Layer.mergeAll(
       ObjectRunIndexStore.layer,
       ObjectRequestStore.layer,
       ObjectDeliveryLog.layer,
       ObjectDispatchLanes.layer,
-    ).pipe(Layer.provideMerge(storeLayer(choice)), Layer.merge(Layer.succeed(Retention, { days })))
+    ).pipe(
+      Layer.provideMerge(storeLayer(choice)),
+      Layer.merge(Layer.succeed(Retention, { days })),
+      Layer.merge(Layer.succeed(LaneSettings, lanes)),
+    )
   }),
 ) satisfies Layer.Layer<
-  RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | ObjectStore | BucketLifecycle | Retention,
+  | RunIndexStore
+  | RequestStore
+  | DeliveryLog
+  | DispatchLanes
+  | LaneSettings
+  | ObjectStore
+  | BucketLifecycle
+  | Retention,
   unknown
 >

@@ -2,7 +2,7 @@ import { Option, Schema } from "effect"
 import { RequestId } from "./RequestId.js"
 import { RunId } from "./RunId.js"
 import { WorkflowKind } from "./WorkflowKind.js"
-import type { RepositoryName } from "./WorkflowRun.js"
+import { type RepositoryName, splitRepository } from "./WorkflowRun.js"
 
 /**
  * Lane records live here: beside the index, never under it, so nothing that lists, sweeps,
@@ -34,9 +34,26 @@ export const laneOf = (repository: RepositoryName, workflow: string, ref: string
   branch: branchOfRef(ref),
 })
 
-/** `webhooks/github/dispatch-lanes/<owner>/<repo>/<workflow>/<branch>.json`, each part escaped. */
-export const lanePath = (lane: Lane): string =>
-  `${dispatchLanesPrefix}${lane.repository}/${encodeURIComponent(lane.workflow)}/${encodeURIComponent(lane.branch)}.json`
+/**
+ * A name as one key segment every store takes (letters, digits, `.`, `-`, and `_` as the escape):
+ * any other byte of its UTF-8, `_` itself and a leading `.` become `_` and two hex digits, so
+ * `feature/net_1` is `feature_2Fnet_5F1` and distinct names stay distinct.
+ */
+export const keySegment = (name: string): string => {
+  let segment = ""
+  for (const byte of new TextEncoder().encode(name)) {
+    const char = String.fromCharCode(byte)
+    const plain = /[A-Za-z0-9.-]/.test(char) && !(segment === "" && char === ".")
+    segment += plain ? char : `_${byte.toString(16).toUpperCase().padStart(2, "0")}`
+  }
+  return segment
+}
+
+/** `webhooks/github/dispatch-lanes/<owner>/<repo>/<workflow>/<branch>.json`, each name a `keySegment`. */
+export const lanePath = (lane: Lane): string => {
+  const { owner, repo } = splitRepository(lane.repository)
+  return `${dispatchLanesPrefix}${keySegment(owner)}/${keySegment(repo)}/${keySegment(lane.workflow)}/${keySegment(lane.branch)}.json`
+}
 
 export const laneName = (lane: Lane): string => `${lane.repository} ${lane.workflow} @ ${lane.branch}`
 

@@ -55,7 +55,7 @@ export class LaneSettings extends Context.Reference<LaneSettings>()("run-index/L
     readonly lateRunWindowMillis: number
     /** How long `acquire` waits for a lane held by others before failing with `LaneBusy`. */
     readonly waitMillis: number
-  } => ({ holdMillis: 120_000, lateRunWindowMillis: 300_000, waitMillis: 900_000 }),
+  } => ({ holdMillis: 120_000, lateRunWindowMillis: 120_000, waitMillis: 900_000 }),
 }) {}
 
 /**

@@ -1,4 +1,4 @@
-import { Clock, Data, Effect, Option, Schedule, Stream } from "effect"
+import { Clock, Data, Duration, Effect, Option, Schedule, Stream } from "effect"
 import {
   type CandidateCriteria,
   defaultToleranceMillis,
@@ -23,8 +23,12 @@ import { type GatewayError, WorkflowRunsGateway } from "../ports/WorkflowRunsGat
 import { retryTransient, updateRequest } from "./RequestUpdates.js"
 import { claimRun } from "./RunIndex.js"
 
-/** How often to look for a run GitHub did not name: 12 tries over about 16 seconds. */
-export const resolutionPolls = Schedule.spaced("1450 millis").pipe(Schedule.intersect(Schedule.recurs(11)))
+/**
+ * When to look for a run GitHub did not name: first 2 s after the answer (a run usually appears 1–5 s
+ * after it, and an earlier look is a wasted call), then every 1.5 s, 12 looks over about 19 s.
+ */
+export const firstLook = Duration.seconds(2)
+export const resolutionPolls = Schedule.spaced("1500 millis").pipe(Schedule.intersect(Schedule.recurs(11)))
 
 export interface DispatchRunInput {
   readonly kind: WorkflowKind
@@ -43,6 +47,8 @@ export interface DispatchRunOptions {
   readonly toleranceMillis?: number
   /** Tries of list-and-match after a dispatch that returned no run id. */
   readonly polls?: Schedule.Schedule<unknown>
+  /** The wait before the first of them. */
+  readonly firstLook?: Duration.DurationInput
 }
 
 /** How the run id was learned: from the dispatch answer, by listing, or not at all (yet). */
@@ -184,7 +190,9 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
   const lease: Option.Option<LaneLease> = input.requireToken
     ? Option.none()
     : Option.some(
-        yield* lanes.acquire(lane, { requestId: input.requestId, kind: input.kind, attempt, actor }).pipe(
+        yield* retryTransient(
+          lanes.acquire(lane, { requestId: input.requestId, kind: input.kind, attempt, actor }),
+        ).pipe(
           Effect.tapError((error) =>
             Effect.gen(function* () {
               const at = timestampFromMillis(yield* Clock.currentTimeMillis)
@@ -205,19 +213,26 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
     Effect.suspend(() => {
       if (ended || Option.isNone(held)) return Effect.void
       ended = true
-      return lanes.release(held.value, {
-        runId,
-        rendersRequestId: title !== "" && titleCarriesToken(title, input.requestId),
-      })
+      // The run is recorded whatever happens here: a lane that cannot be freed frees itself when its hold expires.
+      return retryTransient(
+        lanes.release(held.value, {
+          runId,
+          rendersRequestId: title !== "" && titleCarriesToken(title, input.requestId),
+        }),
+      ).pipe(Effect.catchAll((error) => Effect.logWarning("dispatch lane not released", error)))
     })
   const awaitLate = (dispatchedAt: number, until: number) =>
     Effect.suspend(() => {
       if (ended || Option.isNone(held)) return Effect.void
       ended = true
-      return lanes.awaitRun(held.value, { dispatchedAt, until })
+      return retryTransient(lanes.awaitRun(held.value, { dispatchedAt, until })).pipe(
+        Effect.catchAll((error) => Effect.logWarning("dispatch lane not marked awaiting its run", error)),
+      )
     })
 
   return yield* Effect.gen(function* () {
+    // After an ambiguous failure, runs of ours from before this instant are not this dispatch's.
+    const sentAt = yield* Clock.currentTimeMillis
     const dispatched = yield* Effect.either(
       gateway.dispatch({
         repository: input.repository,
@@ -285,7 +300,7 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
       return yield* result(Option.some(runId), dispatched.right.htmlUrl, "run-details")
     }
 
-    const serverTime = dispatched._tag === "Right" ? dispatched.right.serverTime : startedAt
+    const serverTime = dispatched._tag === "Right" ? dispatched.right.serverTime : sentAt
     const criteria: CandidateCriteria = {
       ref: input.ref,
       dispatchedAtMillis: serverTime,
@@ -323,6 +338,7 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
       yield* keepHold
       return yield* claimFirst(input, candidates)
     })
+    yield* Effect.sleep(options.firstLook ?? firstLook)
     const found = yield* lookOnce.pipe(
       Effect.retry({
         schedule: options.polls ?? resolutionPolls,
