@@ -225,25 +225,29 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
   }
 
   const serverTime = dispatched._tag === "Right" ? dispatched.right.serverTime : startedAt
-  const criteria: CandidateCriteria = {
+  const criteria: Omit<CandidateCriteria, "actor"> = {
     ref: input.ref,
     dispatchedAtMillis: serverTime,
     toleranceMillis,
     token: input.requestId,
+    excludedTokens: [],
     requireToken: input.requireToken ?? false,
   }
   const lookOnce = Effect.gen(function* () {
+    // Here, where a failure is retried and then leaves the run to the webhook like a failed listing.
+    const actor = yield* gateway.identity
     const runs = yield* gateway
       .listRuns({
         repository: input.repository,
         workflow: input.workflow,
         branch: criteria.ref.replace(/^refs\/(heads|tags)\//, ""),
         event: "workflow_dispatch",
+        actor,
         createdFrom: serverTime - toleranceMillis,
         perPage: 100,
       })
       .pipe(Stream.runCollect)
-    return yield* claimFirst(input, selectCandidates(runs, criteria))
+    return yield* claimFirst(input, selectCandidates(runs, { ...criteria, actor }))
   })
   const found = yield* lookOnce.pipe(
     Effect.retry({
