@@ -52,7 +52,7 @@ export interface RunFilter {
   readonly workflow: string
   readonly branch?: string
   readonly event?: string
-  /** Only runs by this login, as GitHub's `actor` filter. */
+  /** Only runs of this login (GitHub's `actor` filter): a dispatch looks among its own runs only. */
   readonly actor?: string
   /** Only runs created at or after this instant (epoch ms), as GitHub's `created=>=…` filter. */
   readonly createdFrom?: number
@@ -64,12 +64,16 @@ export class WorkflowRunsGateway extends Context.Tag("run-index/WorkflowRunsGate
   WorkflowRunsGateway,
   {
     /**
+     * The login whose runs this gateway's dispatches create (its runs' `actor`): configured, or asked
+     * of GitHub once (a user's login, or `<slug>[bot]` for a GitHub App). Cached after the first
+     * success for the gateway's lifetime; a failure is not cached, so the next call asks again.
+     */
+    readonly identity: Effect.Effect<string, GatewayError>
+    /**
      * Dispatches a workflow. Asks for the run id; on servers that cannot return it (204, or GHES
      * refusing the field) the result has no run id. Not idempotent: each call may create a run.
      */
     readonly dispatch: (request: DispatchRequest) => Effect.Effect<Dispatched, GatewayError>
-    /** The GitHub login that dispatches: only runs it created can be ours. Cached after the first success. */
-    readonly identity: Effect.Effect<string, GatewayError>
     /** The workflow's runs matching the filter, newest first, every page, fetched lazily. */
     readonly listRuns: (filter: RunFilter) => Stream.Stream<WorkflowRun, GatewayError>
     /** One run; `None` when GitHub has no such run in the repository. */

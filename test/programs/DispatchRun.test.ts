@@ -95,6 +95,29 @@ describe("dispatchRun", () => {
     }).pipe(Effect.provide(world({ mode: "no-run-details" }))),
   )
 
+  it.effect("another user's dispatch on the same workflow and branch, created first, is never claimed", () =>
+    Effect.gen(function* () {
+      const simulator = yield* GitHubSimulator.GitHubSimulator
+      const theirs = yield* simulator.addNoiseRun({
+        repository,
+        workflow: "destroy.yml",
+        event: "workflow_dispatch",
+        branch: "main",
+        actor: "someone-else",
+      })
+      // No title token to tell the runs apart: only the actor does.
+      const result = yield* dispatchWhileTimePasses(
+        input("req_ours", { kind: "destroy", workflow: "destroy.yml", inputs: {} }),
+      )
+      assert.strictEqual(result.source, "list")
+      assert.notStrictEqual(Option.getOrThrow(result.runId), theirs.id)
+      const ours = (yield* simulator.runs).find((run) => run.id === Option.getOrThrow(result.runId))
+      assert.strictEqual(ours?.actor, "run-index-bot")
+      const index = yield* (yield* RunIndexStore).get({ kind: "destroy", runId: theirs.id })
+      assert.strictEqual(index._tag, "Missing")
+    }).pipe(Effect.provide(world({ mode: "no-run-details" }))),
+  )
+
   it.effect("on GHES the field is refused once, then the run is found by listing", () =>
     Effect.gen(function* () {
       const simulator = yield* GitHubSimulator.GitHubSimulator

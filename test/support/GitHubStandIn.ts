@@ -38,6 +38,7 @@ export interface RunJson {
   readonly url: string
   readonly workflow_id: number
   readonly actor: { readonly login: string } | null
+  readonly triggering_actor: { readonly login: string } | null
   readonly repository: { readonly full_name: string }
 }
 
@@ -47,6 +48,10 @@ export interface GitHubStandInOptions {
    * `"refused"` answers 400 naming the field (GHES ≤ 3.20), `"ignored"` answers 204 as before the field.
    */
   readonly runDetails?: "supported" | "refused" | "ignored"
+  /** The login `GET /user` answers for a token, and the actor of runs dispatched with one (default `octocat`). */
+  readonly user?: string
+  /** The slug `GET /app` answers; runs dispatched with its installation token are `<slug>[bot]`'s (default `run-index-standin`). */
+  readonly appSlug?: string
 }
 
 export interface GitHubStandIn {
@@ -77,6 +82,7 @@ export const runJson = (
 ): RunJson => {
   const repository = fields.repository?.full_name ?? "octo/infra"
   const path = fields.path ?? ".github/workflows/apply.yml"
+  const actor = fields.actor === undefined ? { login: "octocat" } : fields.actor
   return {
     name: "apply",
     display_title: `apply run ${fields.id}`,
@@ -91,7 +97,8 @@ export const runJson = (
     html_url: `https://github.com/${repository}/actions/runs/${fields.id}`,
     url: `https://api.github.com/repos/${repository}/actions/runs/${fields.id}`,
     workflow_id: workflowIds.get(path.split("/").pop() ?? "") ?? 100,
-    actor: { login: "octocat" },
+    actor,
+    triggering_actor: actor,
     repository: { full_name: repository },
     ...fields,
   }
@@ -135,11 +142,14 @@ const createdMatches = (qualifier: string | undefined, createdAt: string): boole
 /**
  * A loopback server that speaks enough of GitHub's REST API for the Octokit gateway: workflow
  * dispatch (with and without `return_run_details`), a workflow's runs with GitHub's filters, `Link`
- * pagination and ETags (304 on `If-None-Match`), one run, and GitHub App installation tokens.
+ * pagination and ETags (304 on `If-None-Match`), one run, GitHub App installation tokens, and who
+ * the caller is (`GET /user`, `GET /app`).
  * Scripted answers per route come first: errors, rate limits, odd bodies.
  */
 export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Promise<GitHubStandIn> => {
   const runDetails = options.runDetails ?? "supported"
+  const user = options.user ?? "octocat"
+  const appSlug = options.appSlug ?? "run-index-standin"
   const scripts = new Map<string, Array<StandInResponse>>()
   const requests: Array<StandInRequest> = []
   const runs: Array<RunJson> = []
@@ -163,6 +173,7 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
           (run.path.endsWith(`/${workflow}`) || String(run.workflow_id) === workflow) &&
           (query.branch === undefined || run.head_branch === query.branch) &&
           (query.event === undefined || run.event === query.event) &&
+          (query.actor === undefined || run.actor?.login === query.actor) &&
           createdMatches(query.created, run.created_at),
       )
       .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id)
@@ -190,7 +201,16 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
     return { status: 200, headers: { etag, ...linkHeader }, body }
   }
 
-  const dispatch = (repository: string, workflow: string, body: unknown): StandInResponse => {
+  /** Who a request authenticates as: the App's bot for its installation token, else the token's user. */
+  const loginOf = (headers: IncomingHttpHeaders) =>
+    headers.authorization?.startsWith("token ghs_standin_installation_") ? `${appSlug}[bot]` : user
+
+  const dispatch = (
+    repository: string,
+    workflow: string,
+    body: unknown,
+    headers: IncomingHttpHeaders,
+  ): StandInResponse => {
     if (runDetails === "refused" && field(body, "return_run_details") !== undefined) {
       return {
         status: 400,
@@ -210,6 +230,7 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
       path: `.github/workflows/${workflow}`,
       name: workflow.replace(/\.ya?ml$/, ""),
       head_branch: ref.replace(/^refs\/heads\//, ""),
+      actor: { login: loginOf(headers) },
       repository: { full_name: repository },
     })
     runs.push(run)
@@ -232,6 +253,18 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
   ): StandInResponse => {
     const segments = url.pathname.split("/").slice(1).map(decodeURIComponent)
     const [root, owner, repo, actions, collection, id, leaf] = segments
+    if (method === "GET" && url.pathname === "/user") {
+      if (headers.authorization?.startsWith("token ghs_")) {
+        return { status: 403, body: { message: "Resource not accessible by integration" } }
+      }
+      return { status: 200, body: { login: user, id: 583231, type: "User" } }
+    }
+    if (method === "GET" && url.pathname === "/app") {
+      if (!headers.authorization?.startsWith("bearer ")) {
+        return { status: 401, body: { message: "A JSON web token could not be decoded" } }
+      }
+      return { status: 200, body: { id: 12345, slug: appSlug, name: appSlug } }
+    }
     if (method === "POST" && root === "app" && owner === "installations" && actions === "access_tokens") {
       return {
         status: 201,
@@ -253,7 +286,7 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
     }
     if (collection === "workflows" && id !== undefined && segments.length === 7) {
       if (method === "GET" && leaf === "runs") return listRuns(repository, id, query, headers, url)
-      if (method === "POST" && leaf === "dispatches") return dispatch(repository, id, body)
+      if (method === "POST" && leaf === "dispatches") return dispatch(repository, id, body, headers)
     }
     return notFound
   }

@@ -156,7 +156,7 @@ export interface SimulatorOptions {
   readonly seed?: number
   /** The run ids start near this (default 10 000 000 000) and rise by 1 to 4 per run. */
   readonly firstRunId?: number
-  /** The login of dispatched runs (default `run-index-bot`). */
+  /** The login of dispatched runs, which the gateway's `identity` answers (default `run-index-bot`). */
   readonly actor?: string
   /** A rate-limit fault's `resetAt` is now plus this, up to the next whole second (default 60 s). */
   readonly rateLimitReset?: Duration.DurationInput
@@ -415,6 +415,8 @@ const make = (options: SimulatorOptions) =>
         updatedAt: run.updatedAt,
         htmlUrl: htmlUrlOf(run),
         actor: run.actor,
+        // The simulator has one actor per run: its re-runs are the dispatcher's, as are noise runs'.
+        triggeringActor: run.actor,
       })
 
     const publish = (action: WorkflowRunEvent["action"], run: SimulatedRun) => {
@@ -721,14 +723,15 @@ const make = (options: SimulatorOptions) =>
         )
       }
       const perPage = Math.max(1, Math.min(Math.trunc(filter.perPage ?? defaultPerPage), perPageMax))
-      const { branch, event, createdFrom } = filter
+      const { branch, event, actor, createdFrom } = filter
       const reachable =
-        branch !== undefined || event !== undefined || createdFrom !== undefined
+        branch !== undefined || event !== undefined || actor !== undefined || createdFrom !== undefined
           ? filteredResultLimit
           : Number.POSITIVE_INFINITY
       const matches = (run: SimulatedRun) =>
         (branch === undefined || run.headBranch === branch) &&
         (event === undefined || run.event === event) &&
+        (actor === undefined || run.actor === actor) &&
         (createdFrom === undefined || run.createdAt >= createdFrom)
       const runs = workflow.runs
       const oldest = createdFrom === undefined ? 0 : firstCreatedFrom(runs, createdFrom)
@@ -872,6 +875,8 @@ const make = (options: SimulatorOptions) =>
     })
 
     const gateway = WorkflowRunsGateway.of({
+      // The dispatch actor, answered without a call: the real gateway learns it once per process (or
+      // from GITHUB_ACTOR), so counting it in `callCounts` would charge every dispatch for one call.
       dispatch: Effect.fn("GitHubSimulator.dispatch")(function* (request) {
         return yield* yield* atNow((now) => dispatchAt(request, now))
       }),
