@@ -6,6 +6,7 @@
  */
 import { Effect, Fiber, Layer, Option, Schema, TestClock, TestContext } from "effect"
 import * as GitHubSimulator from "../src/adapters/github/GitHubSimulator.js"
+import * as ObjectDispatchLanes from "../src/adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../src/adapters/objects/MemoryObjectStore.js"
@@ -47,7 +48,11 @@ const percentile = (sorted: ReadonlyArray<number>, fraction: number) =>
 
 const runMode = (mode: Mode, requests: number) => {
   const storeCalls = emptyCalls()
-  const world = Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer).pipe(
+  const world = Layer.mergeAll(
+    ObjectRunIndexStore.layer,
+    ObjectRequestStore.layer,
+    ObjectDispatchLanes.layer,
+  ).pipe(
     Layer.provide(countedMemoryStore(storeCalls)),
     Layer.merge(
       GitHubSimulator.layer({

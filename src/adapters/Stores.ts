@@ -2,10 +2,12 @@ import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
 import type { BucketLifecycle } from "../ports/BucketLifecycle.js"
 import type { DeliveryLog } from "../ports/DeliveryLog.js"
+import type { DispatchLanes } from "../ports/DispatchLanes.js"
 import type { RequestStore } from "../ports/RequestStore.js"
 import { Retention } from "../ports/Retention.js"
 import type { RunIndexStore } from "../ports/RunIndexStore.js"
 import * as ObjectDeliveryLog from "./ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "./ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "./ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "./ObjectRunIndexStore.js"
 import * as DirectoryObjectStore from "./objects/DirectoryObjectStore.js"
@@ -70,12 +72,14 @@ export const fromEnvironment = Layer.unwrapEffect(
   Effect.gen(function* () {
     const choice = yield* storeChoice
     const days = yield* Settings.retentionDays
-    return Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer, ObjectDeliveryLog.layer).pipe(
-      Layer.provideMerge(storeLayer(choice)),
-      Layer.merge(Layer.succeed(Retention, { days })),
-    )
+    return Layer.mergeAll(
+      ObjectRunIndexStore.layer,
+      ObjectRequestStore.layer,
+      ObjectDeliveryLog.layer,
+      ObjectDispatchLanes.layer,
+    ).pipe(Layer.provideMerge(storeLayer(choice)), Layer.merge(Layer.succeed(Retention, { days })))
   }),
 ) satisfies Layer.Layer<
-  RunIndexStore | RequestStore | DeliveryLog | ObjectStore | BucketLifecycle | Retention,
+  RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | ObjectStore | BucketLifecycle | Retention,
   unknown
 >

@@ -14,6 +14,10 @@ export interface CandidateCriteria {
   readonly token: RequestId
   /** Accept only runs whose title carries the token (for workflows known to render it). */
   readonly requireToken: boolean
+  /** Our identity: only runs it dispatched (and triggered) can be ours. */
+  readonly actor: string
+  /** Other requests' ids: a run titled with one of them is never a candidate. */
+  readonly excludedTokens: ReadonlyArray<RequestId>
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
@@ -44,6 +48,8 @@ export const selectCandidates = (
     if (run.event !== "workflow_dispatch") continue
     if (run.headBranch !== null && run.headBranch !== branch) continue
     if (run.createdAt < earliest) continue
+    if (run.actor !== criteria.actor) continue
+    if (criteria.excludedTokens.some((other) => titleCarriesToken(run.displayTitle, other))) continue
     const carriesToken = titleCarriesToken(run.displayTitle, criteria.token)
     if (criteria.requireToken && !carriesToken) continue
     eligible.push({ run, carriesToken })

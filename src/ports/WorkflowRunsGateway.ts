@@ -52,6 +52,8 @@ export interface RunFilter {
   readonly workflow: string
   readonly branch?: string
   readonly event?: string
+  /** Only runs by this login, as GitHub's `actor` filter. */
+  readonly actor?: string
   /** Only runs created at or after this instant (epoch ms), as GitHub's `created=>=…` filter. */
   readonly createdFrom?: number
   readonly perPage?: number
@@ -66,6 +68,8 @@ export class WorkflowRunsGateway extends Context.Tag("run-index/WorkflowRunsGate
      * refusing the field) the result has no run id. Not idempotent: each call may create a run.
      */
     readonly dispatch: (request: DispatchRequest) => Effect.Effect<Dispatched, GatewayError>
+    /** The GitHub login that dispatches: only runs it created can be ours. Cached after the first success. */
+    readonly identity: Effect.Effect<string, GatewayError>
     /** The workflow's runs matching the filter, newest first, every page, fetched lazily. */
     readonly listRuns: (filter: RunFilter) => Stream.Stream<WorkflowRun, GatewayError>
     /** One run; `None` when GitHub has no such run in the repository. */

@@ -55,6 +55,8 @@ const criteria = {
   toleranceMillis: tolerance,
   token,
   requireToken: false,
+  actor: "bot",
+  excludedTokens: [],
 }
 
 describe("candidate selection", () => {

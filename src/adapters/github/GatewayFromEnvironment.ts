@@ -6,6 +6,7 @@ const notConfigured = (detail: string) => {
   const error = (operation: string) => new GatewayError({ reason: "NotConfigured", operation, detail })
   return WorkflowRunsGateway.of({
     dispatch: () => Effect.fail(error("dispatch")),
+    identity: Effect.fail(error("identity")),
     listRuns: () => Stream.fail(error("listRuns")),
     getRun: () => Effect.fail(error("getRun")),
   })

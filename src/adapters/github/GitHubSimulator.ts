@@ -909,6 +909,7 @@ const make = (options: SimulatorOptions) =>
       dispatch: Effect.fn("GitHubSimulator.dispatch")(function* (request) {
         return yield* yield* atNow((now) => dispatchAt(request, now))
       }),
+      identity: Effect.succeed(dispatchActor),
       listRuns: (filter) =>
         Stream.paginateChunkEffect<ListingCursor, WorkflowRun, GatewayError, never>({ page: 1 }, (cursor) =>
           listPage(filter, cursor),

@@ -429,6 +429,13 @@ export const layer: Layer.Layer<WorkflowRunsGateway, never, OctokitClient> = Lay
       return Option.some(toWorkflowRun(run))
     })
 
-    return WorkflowRunsGateway.of({ dispatch, listRuns, getRun })
+    const identity = yield* Effect.cached(
+      Effect.map(
+        call("identity", "GET /user", (signal) => octokit.request("GET /user", { request: { signal } })),
+        (response) => String((response.data as { login: string }).login),
+      ),
+    )
+
+    return WorkflowRunsGateway.of({ dispatch, identity, listRuns, getRun })
   }),
 )

@@ -4,6 +4,7 @@ import { NodeContext, NodeHttpServer } from "@effect/platform-node"
 import { Console, Duration, Effect, Layer, Option } from "effect"
 import { AttemptEvents } from "../../ports/AttemptEvents.js"
 import type { DeliveryLog } from "../../ports/DeliveryLog.js"
+import type { DispatchLanes } from "../../ports/DispatchLanes.js"
 import type { RequestStore } from "../../ports/RequestStore.js"
 import type { RunIndexStore } from "../../ports/RunIndexStore.js"
 import type { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
@@ -40,7 +41,7 @@ export const backgroundReplay = (
 export const layer: Layer.Layer<
   never,
   unknown,
-  RunIndexStore | RequestStore | DeliveryLog | WorkflowRunsGateway
+  RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway
 > = Layer.unwrapEffect(
   Effect.gen(function* () {
     const host = yield* Settings.host

@@ -45,6 +45,7 @@ export const view = (
           return gateway.dispatch(request)
         }),
       ),
+    identity: gateway.identity,
     listRuns: (filter) => afterEachPage(gateway.listRuns(filter), travel(1)),
     getRun: (repository, runId) => Effect.zipRight(travel(1), gateway.getRun(repository, runId)),
   })

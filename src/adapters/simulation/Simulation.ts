@@ -52,6 +52,7 @@ import { workflowKinds } from "../../domain/WorkflowKind.js"
 import { RepositoryName } from "../../domain/WorkflowRun.js"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../ports/DeliveryLog.js"
+import type { DispatchLanes } from "../../ports/DispatchLanes.js"
 import { RequestStore, type RequestWrite } from "../../ports/RequestStore.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
@@ -61,6 +62,7 @@ import { reconcileAll } from "../../programs/Reconcile.js"
 import { processDelivery, replayParked } from "../../programs/Webhooks.js"
 import * as GitHubSimulator from "../github/GitHubSimulator.js"
 import * as ObjectDeliveryLog from "../ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "../ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../ObjectRunIndexStore.js"
 import * as FaultSwitch from "../objects/FaultSwitch.js"
@@ -75,6 +77,7 @@ import {
   view as storeView,
   totalStoreOperations,
 } from "./SimulatedObjectStore.js"
+import * as UnheldDispatchLanes from "./UnheldDispatchLanes.js"
 import { runVirtual, type VirtualRuntime } from "./VirtualRuntime.js"
 import {
   instanceFor,
@@ -192,12 +195,18 @@ const sleepUntil = (at: number) =>
     (now) => (at > now ? Effect.sleep(at - now) : Effect.void),
   )
 
-/** The stores a client uses, over its view of the object store: a build of its own, as a process has. */
-const storesOver = (objects: ObjectStore["Type"]) =>
+/**
+ * The stores a client uses, over its view of the object store: a build of its own, as a process has.
+ * Without `lanes`, dispatch lanes that never wait (the ablation).
+ */
+const storesOver = (objects: ObjectStore["Type"], lanes = true) =>
   Layer.build(
-    Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer, ObjectDeliveryLog.layer).pipe(
-      Layer.provide(Layer.succeed(ObjectStore, objects)),
-    ),
+    Layer.mergeAll(
+      ObjectRunIndexStore.layer,
+      ObjectRequestStore.layer,
+      ObjectDeliveryLog.layer,
+      lanes ? ObjectDispatchLanes.layer : UnheldDispatchLanes.layer,
+    ).pipe(Layer.provide(Layer.succeed(ObjectStore, objects))),
   )
 
 /** What is true at the end: GitHub's state of every run, and which attempt's dispatch created each. */
@@ -262,7 +271,9 @@ const checkEndState = (
     return checker.result()
   })
 
-type ClientContext = Context.Context<RunIndexStore | RequestStore | DeliveryLog | WorkflowRunsGateway>
+type ClientContext = Context.Context<
+  RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway
+>
 
 /** One dispatcher-and-webhook instance: its contexts, and what it did. */
 interface Instance {
@@ -348,8 +359,8 @@ const simulation = (
             if (kind !== undefined && requestId !== undefined) ledger.noteCall(requestId, kind)
           },
         })
-        const dispatcherStores = yield* storesOver(dispatcherObjects)
-        const webhookStores = yield* storesOver(webhookObjects)
+        const dispatcherStores = yield* storesOver(dispatcherObjects, settings.lanes)
+        const webhookStores = yield* storesOver(webhookObjects, settings.lanes)
         const instance: Instance = {
           dispatcher: dispatcherStores.pipe(
             Context.add(RequestStore, noting(Context.get(dispatcherStores, RequestStore), ledger)),
@@ -470,8 +481,25 @@ const simulation = (
         }
         const outcome = yield* (
           settings.strategy === "claim" ? dispatchRun(input) : dispatchCheckThenPut(input)
-        ).pipe(Effect.locally(tally, calls), Effect.provide(instance.dispatcher), Effect.either)
+        ).pipe(
+          Effect.locally(tally, calls),
+          Effect.provide(instance.dispatcher),
+          Effect.either,
+          // A defect (a bug) is counted and shown, never lost with its fiber.
+          Effect.catchAllDefect((defect) =>
+            Effect.as(
+              Effect.sync(() =>
+                increment(
+                  errors,
+                  `defect: ${(defect instanceof Error ? defect.message : String(defect)).split("\n")[0]!.slice(0, 120)}`,
+                ),
+              ),
+              undefined,
+            ),
+          ),
+        )
         increment(callsPerDispatch, String(calls.calls))
+        if (outcome === undefined) return
         if (Either.isRight(outcome)) {
           const result: DispatchRunResult = outcome.right
           if (Option.isSome(result.resolvedAfterMillis)) {
