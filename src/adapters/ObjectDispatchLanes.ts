@@ -144,7 +144,7 @@ export const layer: Layer.Layer<DispatchLanes, never, ObjectStore> = Layer.effec
       const started = yield* Clock.currentTimeMillis
       const passOn = yield* waitTurn(path)
       const taken = yield* Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
+        const now = Math.floor(yield* Clock.currentTimeMillis)
         const holder: LaneHolder = {
           token: (yield* Random.nextIntBetween(0, 2 ** 30)).toString(36) + now.toString(36),
           ...claimant,
@@ -216,7 +216,7 @@ export const layer: Layer.Layer<DispatchLanes, never, ObjectStore> = Layer.effec
       renew: Effect.fn("DispatchLanes.renew")(function* (lease: LaneLease, until: number) {
         const path = lanePath(lease.lane)
         const { result, record } = yield* rewriteHeld(path, lease.holder.token, (current, holder) =>
-          withHolder(current, { ...holder, expiresAt: until }),
+          withHolder(current, { ...holder, expiresAt: Math.floor(until) }),
         )
         if (result._tag === "NotHolder" || record === undefined || record.holder === null) {
           return Option.none<LaneLease>()
@@ -229,8 +229,8 @@ export const layer: Layer.Layer<DispatchLanes, never, ObjectStore> = Layer.effec
           withHolder(record, {
             ...holder,
             awaiting: true,
-            dispatchedAt: wait.dispatchedAt,
-            expiresAt: wait.until,
+            dispatchedAt: Math.floor(wait.dispatchedAt),
+            expiresAt: Math.floor(wait.until),
           }),
         ).pipe(Effect.ensuring(passTurn(lease.holder.token)))
         return result

@@ -31,7 +31,7 @@ const logAttemptEvents = Layer.succeed(AttemptEvents, {
  */
 export const backgroundReplay = (
   interval: Option.Option<Duration.Duration>,
-): Layer.Layer<never, never, RunIndexStore | RequestStore | DeliveryLog> =>
+): Layer.Layer<never, never, RunIndexStore | RequestStore | DeliveryLog | DispatchLanes> =>
   Option.match(interval, {
     onNone: (): Layer.Layer<never> => Layer.empty,
     onSome: (every) => Layer.scopedDiscard(Effect.forkScoped(replayContinually(every))),
