@@ -135,11 +135,24 @@ export interface DispatchRecord {
   readonly failure: Option.Option<GatewayFailureReason>
 }
 
+/**
+ * A delay drawn per dispatch from the seed: uniform in [`min`, `max`], except that with probability
+ * `tail.probability` it is uniform in [`max`, `tail.max`] — GitHub under load.
+ */
+export interface DelayRange {
+  readonly min: Duration.DurationInput
+  readonly max: Duration.DurationInput
+  readonly tail?: { readonly probability: number; readonly max: Duration.DurationInput }
+}
+
 export interface SimulatorOptions {
   /** Default `run-details`. */
   readonly mode?: SimulatorMode
-  /** `no-run-details` and `ghes`: how long after the dispatch the run exists (default 2 s). */
-  readonly runCreationDelay?: Duration.DurationInput
+  /**
+   * `no-run-details` and `ghes`: how long after the dispatch the run exists — one delay (default
+   * 2 s), or a range drawn per dispatch, so runs appear in another order than their dispatches.
+   */
+  readonly runCreationDelay?: Duration.DurationInput | DelayRange
   /** From creation (or re-run) to `in_progress` (default 5 s). */
   readonly startDelay?: Duration.DurationInput
   /** From `in_progress` to `completed` (default 60 s). */
@@ -294,7 +307,28 @@ const operationNames: Record<CallOperation, string> = {
 }
 
 /** Salts keep the seeded draws for different purposes independent. */
-const salt = { runId: 1, conclusion: 2, fault: 3, status: 4 } as const
+const salt = { runId: 1, conclusion: 2, fault: 3, status: 4, creationDelay: 5, creationTail: 6 } as const
+
+const isDelayRange = (delay: Duration.DurationInput | DelayRange): delay is DelayRange =>
+  typeof delay === "object" && delay !== null && "min" in delay && "max" in delay
+
+/** The delay of the `sequence`-th draw: fixed, or from the range as `DelayRange` says. */
+const delayDrawer = (delay: Duration.DurationInput | DelayRange, seed: number) => {
+  if (!isDelayRange(delay)) {
+    const fixed = Duration.toMillis(delay)
+    return (_sequence: number) => fixed
+  }
+  const min = Duration.toMillis(delay.min)
+  const max = Duration.toMillis(delay.max)
+  const tail =
+    delay.tail === undefined ? undefined : { ...delay.tail, max: Duration.toMillis(delay.tail.max) }
+  return (sequence: number) => {
+    const spread = unitInterval(seed, salt.creationDelay, sequence)
+    return tail !== undefined && unitInterval(seed, salt.creationTail, sequence) < tail.probability
+      ? Math.round(max + (tail.max - max) * spread)
+      : Math.round(min + (max - min) * spread)
+  }
+}
 
 /** GitHub's timestamps and `Date` header have whole-second resolution. */
 const wholeSeconds = (millis: number) => Math.floor(millis / 1000) * 1000
@@ -345,7 +379,7 @@ const atNow = <A>(change: (now: number) => A): Effect.Effect<A> =>
 const make = (options: SimulatorOptions) =>
   Effect.gen(function* () {
     const mode = options.mode ?? "run-details"
-    const runCreationDelay = Duration.toMillis(options.runCreationDelay ?? "2 seconds")
+    const runCreationDelay = delayDrawer(options.runCreationDelay ?? "2 seconds", options.seed ?? 0)
     const startDelay = Duration.toMillis(options.startDelay ?? "5 seconds")
     const runDuration = Duration.toMillis(options.runDuration ?? "60 seconds")
     const rateLimitReset = Duration.toMillis(options.rateLimitReset ?? "60 seconds")
@@ -681,7 +715,7 @@ const make = (options: SimulatorOptions) =>
           serverTime,
         })
       }
-      schedule(now + runCreationDelay, { _tag: "Create", creation, record })
+      schedule(now + runCreationDelay(counts.dispatch), { _tag: "Create", creation, record })
       return Either.right({ runId: Option.none(), runUrl: Option.none(), htmlUrl: Option.none(), serverTime })
     }
 

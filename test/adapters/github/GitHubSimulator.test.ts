@@ -128,6 +128,45 @@ describe("GitHubSimulator", () => {
     )
 
     it.effect(
+      "with a creation delay range, each run appears within its drawn delay, in another order than the dispatches",
+      () =>
+        Effect.gen(function* () {
+          yield* TestClock.setTime(start)
+          for (let index = 0; index < 40; index++) yield* dispatch(`req_${index}`)
+          yield* TestClock.adjust("60 seconds")
+          const records = yield* Effect.flatMap(GitHubSimulator, (simulator) => simulator.dispatchedRequests)
+          const runIds = records.map((record) => Option.getOrThrow(record.runId))
+          const created = new Map(
+            (yield* list({ perPage: 100 })).map((run) => [run.id, run.createdAt - start]),
+          )
+          const delays = runIds.map((id) => created.get(id)!)
+          assert.isTrue(
+            delays.every((delay) => delay >= 0 && delay <= 60_000),
+            JSON.stringify(delays),
+          )
+          assert.isTrue(
+            delays.some((delay) => delay > 6_000),
+            "the tail reaches past the range",
+          )
+          assert.isTrue(delays.filter((delay) => delay <= 6_000).length > 30, "most fall within the range")
+          assert.notDeepEqual(
+            runIds,
+            [...runIds].sort((left, right) => left - right),
+            "run ids follow creation, not dispatch order",
+          )
+        }).pipe(
+          simulated({
+            mode: "no-run-details",
+            runCreationDelay: {
+              min: "300 millis",
+              max: "6 seconds",
+              tail: { probability: 0.1, max: "60 seconds" },
+            },
+          }),
+        ),
+    )
+
+    it.effect(
       "display_title is rendered from run-name, a missing input renders empty, no run-name gives the name",
       () =>
         Effect.gen(function* () {
