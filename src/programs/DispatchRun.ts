@@ -24,10 +24,11 @@ import { retryTransient, updateRequest } from "./RequestUpdates.js"
 import { claimRun } from "./RunIndex.js"
 
 /**
- * When to look for a run GitHub did not name: first 2 s after the answer (a run usually appears 1–5 s
- * after it, and an earlier look is a wasted call), then every 1.5 s, 12 looks over about 19 s.
+ * When to look for a run GitHub did not name: first 3 s after the answer (a run usually appears 1–5 s
+ * after it, and an earlier look is a wasted call: 3.6 GitHub calls a dispatch at 2 s, 3.1 at 3 s in
+ * the simulation), then every 1.5 s, 12 looks over about 20 s.
  */
-export const firstLook = Duration.seconds(2)
+export const firstLook = Duration.seconds(3)
 export const resolutionPolls = Schedule.spaced("1500 millis").pipe(Schedule.intersect(Schedule.recurs(11)))
 
 export interface DispatchRunInput {

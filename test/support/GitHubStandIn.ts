@@ -52,6 +52,21 @@ export interface GitHubStandInOptions {
   readonly user?: string
   /** The slug `GET /app` answers; runs dispatched with its installation token are `<slug>[bot]`'s (default `run-index-standin`). */
   readonly appSlug?: string
+  /**
+   * When set, a dispatch's run is created a random delay in this range after the call (ms), as GitHub
+   * does, so runs can appear out of dispatch order; by default it is created before the answer.
+   * Delayed runs can only be learned by listing (a `return_run_details` dispatch still answers 204).
+   */
+  readonly runDelay?: { readonly minMillis: number; readonly maxMillis: number }
+}
+
+/** The stand-in's own record of a dispatch and the run it created. */
+export interface CreatedRun {
+  /** The `inputs` the dispatch call sent (`{}` when none). */
+  readonly inputs: Readonly<Record<string, unknown>>
+  /** Who dispatched: the token's login, the App's bot, or the login given to `dispatchAs`. */
+  readonly login: string
+  readonly runId: number
 }
 
 export interface GitHubStandIn {
@@ -65,6 +80,16 @@ export interface GitHubStandIn {
   readonly setClock: (now: number) => void
   /** Every request answered so far, in arrival order. */
   readonly requests: ReadonlyArray<StandInRequest>
+  /** Which dispatch created which run, in order of creation (runs given to `addRuns` are not here). */
+  readonly created: ReadonlyArray<CreatedRun>
+  /**
+   * Someone else's dispatch, as if through the API with their credentials: creates a
+   * `workflow_dispatch` run of `login` (after `runDelay` when set) without a request to the stand-in.
+   */
+  readonly dispatchAs: (
+    login: string,
+    dispatch: { readonly repository: string; readonly workflow: string; readonly ref: string },
+  ) => void
   readonly close: () => Promise<void>
 }
 
@@ -153,6 +178,8 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
   const scripts = new Map<string, Array<StandInResponse>>()
   const requests: Array<StandInRequest> = []
   const runs: Array<RunJson> = []
+  const created: Array<CreatedRun> = []
+  const pending = new Set<ReturnType<typeof setTimeout>>()
   let now: number | undefined
   let nextRunId = 9_000_000_001
   let baseUrl = ""
@@ -205,6 +232,47 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
   const loginOf = (headers: IncomingHttpHeaders) =>
     headers.authorization?.startsWith("token ghs_standin_installation_") ? `${appSlug}[bot]` : user
 
+  const createRun = (
+    repository: string,
+    workflow: string,
+    ref: string,
+    login: string,
+    inputs: Readonly<Record<string, unknown>>,
+  ): RunJson => {
+    const id = nextRunId++
+    const run = runJson({
+      id,
+      created_at: new Date(clock()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      path: `.github/workflows/${workflow}`,
+      name: workflow.replace(/\.ya?ml$/, ""),
+      head_branch: ref.replace(/^refs\/heads\//, ""),
+      actor: { login },
+      repository: { full_name: repository },
+    })
+    runs.push(run)
+    created.push({ inputs, login, runId: id })
+    return run
+  }
+
+  /** Creates the run after a random delay in `runDelay`. */
+  const createLater = (
+    repository: string,
+    workflow: string,
+    ref: string,
+    login: string,
+    inputs: Readonly<Record<string, unknown>>,
+  ) => {
+    const { minMillis, maxMillis } = options.runDelay ?? { minMillis: 0, maxMillis: 0 }
+    const timer = setTimeout(
+      () => {
+        pending.delete(timer)
+        createRun(repository, workflow, ref, login, inputs)
+      },
+      minMillis + Math.random() * (maxMillis - minMillis),
+    )
+    pending.add(timer)
+  }
+
   const dispatch = (
     repository: string,
     workflow: string,
@@ -222,18 +290,26 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
     }
     const ref = field(body, "ref")
     if (typeof ref !== "string") return { status: 422, body: { message: "Invalid request: ref is missing" } }
-    const id = nextRunId++
-    const created = new Date(clock()).toISOString().replace(/\.\d{3}Z$/, "Z")
-    const run = runJson({
-      id,
-      created_at: created,
-      path: `.github/workflows/${workflow}`,
-      name: workflow.replace(/\.ya?ml$/, ""),
-      head_branch: ref.replace(/^refs\/heads\//, ""),
-      actor: { login: loginOf(headers) },
-      repository: { full_name: repository },
-    })
-    runs.push(run)
+    const inputs = field(body, "inputs")
+    const login = loginOf(headers)
+    if (options.runDelay !== undefined) {
+      createLater(
+        repository,
+        workflow,
+        ref,
+        login,
+        typeof inputs === "object" && inputs !== null ? inputs : {},
+      )
+      return { status: 204 }
+    }
+    const run = createRun(
+      repository,
+      workflow,
+      ref,
+      login,
+      typeof inputs === "object" && inputs !== null ? inputs : {},
+    )
+    const id = run.id
     if (runDetails === "supported" && field(body, "return_run_details") === true) {
       return {
         status: 200,
@@ -348,8 +424,15 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
       now = time
     },
     requests,
+    created,
+    dispatchAs: (login, { repository, workflow, ref }) => {
+      if (options.runDelay !== undefined) createLater(repository, workflow, ref, login, {})
+      else createRun(repository, workflow, ref, login, {})
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const timer of pending) clearTimeout(timer)
+        pending.clear()
         server.close((error) => (error === undefined ? resolve() : reject(error)))
         server.closeAllConnections()
       }),
