@@ -290,25 +290,15 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
     }
     const ref = field(body, "ref")
     if (typeof ref !== "string") return { status: 422, body: { message: "Invalid request: ref is missing" } }
-    const inputs = field(body, "inputs")
+    const sent = field(body, "inputs")
+    const inputs: Readonly<Record<string, unknown>> =
+      typeof sent === "object" && sent !== null ? (sent as Record<string, unknown>) : {}
     const login = loginOf(headers)
     if (options.runDelay !== undefined) {
-      createLater(
-        repository,
-        workflow,
-        ref,
-        login,
-        typeof inputs === "object" && inputs !== null ? inputs : {},
-      )
+      createLater(repository, workflow, ref, login, inputs)
       return { status: 204 }
     }
-    const run = createRun(
-      repository,
-      workflow,
-      ref,
-      login,
-      typeof inputs === "object" && inputs !== null ? inputs : {},
-    )
+    const run = createRun(repository, workflow, ref, login, inputs)
     const id = run.id
     if (runDetails === "supported" && field(body, "return_run_details") === true) {
       return {
