@@ -71,7 +71,8 @@ const stepUntilDone = <A, E>(fiber: Fiber.RuntimeFiber<A, E>, step: Duration.Dur
   Effect.gen(function* () {
     const limit = Duration.toMillis("6 hours") / Duration.toMillis(step)
     for (let steps = 0; Option.isNone(yield* Fiber.poll(fiber)); steps += 1) {
-      if (steps >= limit) return yield* Effect.dieMessage("dispatch bench: dispatches still running after 6 simulated hours")
+      if (steps >= limit)
+        return yield* Effect.dieMessage("dispatch bench: dispatches still running after 6 simulated hours")
       yield* TestClock.adjust(step)
     }
     return yield* Fiber.join(fiber)
