@@ -35,6 +35,31 @@ export const webhookMaxBytes = Config.integer("RUN_INDEX_WEBHOOK_MAX_BYTES").pip
   Config.withDefault(5 * 1024 * 1024),
 )
 
+/** A positive duration (`2 seconds`, `500 millis`) read from `name`, `fallback` when unset. */
+const positiveDuration = (name: string, fallback: string) =>
+  Config.string().pipe(
+    Config.withDefault(fallback),
+    Config.mapOrFail((text) =>
+      Option.match(
+        Option.filter(Duration.decodeUnknown(text.trim()), (duration) => !Duration.isZero(duration)),
+        {
+          onNone: () =>
+            Either.left(
+              ConfigError.InvalidData(
+                [],
+                `must be a positive duration such as "${fallback}"; got ${JSON.stringify(text)}`,
+              ),
+            ),
+          onSome: Either.right,
+        },
+      ),
+    ),
+    Config.nested(name),
+  )
+
+/** How long a directory-store compare-and-set waits for another writer's lock. */
+export const lockWait = positiveDuration("RUN_INDEX_LOCK_WAIT", "2 seconds")
+
 /**
  * How often the service replays parked deliveries: a duration (`30 seconds`, `5 minutes`), or `off`.
  * While deliveries stay parked the wait grows from this; see `replayBackoff` in the server.

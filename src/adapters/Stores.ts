@@ -1,5 +1,5 @@
 import { NodeContext } from "@effect/platform-node"
-import { Effect, Layer, Option } from "effect"
+import { type Duration, Effect, Layer, Option } from "effect"
 import type { BucketLifecycle } from "../ports/BucketLifecycle.js"
 import type { DeliveryLog } from "../ports/DeliveryLog.js"
 import type { RequestStore } from "../ports/RequestStore.js"
@@ -18,6 +18,8 @@ export interface StoreChoice {
   readonly dataDirectory: string
   readonly region: Option.Option<string>
   readonly endpoint: Option.Option<string>
+  /** How long a directory-store compare-and-set waits for a lock; the store's default when absent. */
+  readonly lockWait?: Duration.Duration
 }
 
 /**
@@ -28,7 +30,10 @@ export const storeLayer = (choice: StoreChoice): Layer.Layer<ObjectStore | Bucke
   Option.match(choice.bucket, {
     onNone: () =>
       Layer.merge(
-        DirectoryObjectStore.layer(choice.dataDirectory).pipe(Layer.provide(NodeContext.layer)),
+        DirectoryObjectStore.layer(
+          choice.dataDirectory,
+          choice.lockWait === undefined ? {} : { lockWait: choice.lockWait },
+        ).pipe(Layer.provide(NodeContext.layer)),
         UnsupportedBucketLifecycle.layer(`the directory store ${choice.dataDirectory}`),
       ),
     onSome: (bucket) =>
@@ -63,6 +68,7 @@ export const storeChoice = Effect.all({
   dataDirectory: Settings.dataDirectory,
   region: Settings.awsRegion,
   endpoint: Settings.s3Endpoint,
+  lockWait: Settings.lockWait,
 })
 
 /** The run index and request documents over one object store, and the retention, all from the environment. */
