@@ -57,6 +57,16 @@ const positiveDuration = (name: string, fallback: string) =>
     Config.nested(name),
   )
 
+/** Per attempt of an S3 call: opening the connection, then the request and its answer. */
+export const s3ConnectionTimeout = positiveDuration("RUN_INDEX_S3_CONNECT_TIMEOUT", "3 seconds")
+export const s3RequestTimeout = positiveDuration("RUN_INDEX_S3_REQUEST_TIMEOUT", "5 seconds")
+
+/** How long `/readyz` waits for the store before answering 503. */
+export const readyTimeout = positiveDuration("RUN_INDEX_READY_TIMEOUT", "2 seconds")
+
+/** How long a webhook delivery may take before it is answered 503 (GitHub gives up after 10 s). */
+export const webhookDeadline = positiveDuration("RUN_INDEX_WEBHOOK_DEADLINE", "9 seconds")
+
 /** How long a directory-store compare-and-set waits for another writer's lock. */
 export const lockWait = positiveDuration("RUN_INDEX_LOCK_WAIT", "2 seconds")
 

@@ -20,6 +20,9 @@ export interface StoreChoice {
   readonly endpoint: Option.Option<string>
   /** How long a directory-store compare-and-set waits for a lock; the store's default when absent. */
   readonly lockWait?: Duration.Duration
+  /** Per attempt of an S3 call; the client's defaults when absent. */
+  readonly s3ConnectionTimeout?: Duration.Duration
+  readonly s3RequestTimeout?: Duration.Duration
 }
 
 /**
@@ -53,6 +56,10 @@ export const storeLayer = (choice: StoreChoice): Layer.Layer<ObjectStore | Bucke
                   onNone: () => ({}),
                   onSome: (endpoint) => ({ endpoint }),
                 }),
+                ...(choice.s3ConnectionTimeout === undefined
+                  ? {}
+                  : { connectionTimeout: choice.s3ConnectionTimeout }),
+                ...(choice.s3RequestTimeout === undefined ? {} : { requestTimeout: choice.s3RequestTimeout }),
               }),
             ),
           )
@@ -69,6 +76,8 @@ export const storeChoice = Effect.all({
   region: Settings.awsRegion,
   endpoint: Settings.s3Endpoint,
   lockWait: Settings.lockWait,
+  s3ConnectionTimeout: Settings.s3ConnectionTimeout,
+  s3RequestTimeout: Settings.s3RequestTimeout,
 })
 
 /** The run index and request documents over one object store, and the retention, all from the environment. */

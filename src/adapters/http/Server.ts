@@ -48,6 +48,8 @@ export const layer: Layer.Layer<
     const token = yield* Secrets.apiToken.pipe(Effect.provide(NodeContext.layer))
     const secrets = yield* Secrets.webhookSecrets.pipe(Effect.provide(NodeContext.layer))
     const maxBytes = yield* Settings.webhookMaxBytes
+    const deadline = yield* Settings.webhookDeadline
+    const readyTimeout = yield* Settings.readyTimeout
     const replayInterval = yield* Settings.replayInterval
     const choice = yield* Effect.all({ bucket: Settings.bucket, directory: Settings.dataDirectory })
     yield* Console.error(`store: ${Settings.describeStore(choice.bucket, choice.directory)}`)
@@ -58,7 +60,7 @@ export const layer: Layer.Layer<
           `parked deliveries: replayed every ${Duration.format(every)}, backing off while some stay parked`,
       }),
     )
-    return makeRouter({ apiToken: token, webhook: { secrets, maxBytes } }).pipe(
+    return makeRouter({ apiToken: token, webhook: { secrets, maxBytes, deadline }, readyTimeout }).pipe(
       HttpServer.serve(HttpMiddleware.logger),
       HttpServer.withLogAddress,
       Layer.provide(NodeHttpServer.layer(createServer, { host, port })),

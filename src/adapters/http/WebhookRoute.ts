@@ -1,6 +1,6 @@
 import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { verifyWithFallback } from "@octokit/webhooks-methods"
-import { Effect, Either, Option, Redacted, Schema } from "effect"
+import { Duration, Effect, Either, Option, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import { type DeliveryResult, processDelivery } from "../../programs/Webhooks.js"
 
@@ -11,7 +11,14 @@ export interface WebhookOptions {
   /** Every secret a signature may be made with (the first is current; the rest are being rotated out). */
   readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
   readonly maxBytes: number
+  /**
+   * How long processing may take before the delivery is answered 503 (9 seconds by default; GitHub
+   * gives up after 10). Nothing is recorded for it, so a redelivery processes it again.
+   */
+  readonly deadline?: Duration.Duration
 }
+
+export const defaultDeadline = Duration.seconds(9)
 
 class BodyTooLarge {
   readonly _tag = "BodyTooLarge"
@@ -95,6 +102,7 @@ export const webhookRoute = (options: WebhookOptions) =>
     const event = request.headers["x-github-event"] ?? ""
     if (event === "")
       return problem(400, "invalid header", { header: "X-GitHub-Event", detail: "an event name is required" })
+    const deadline = options.deadline ?? defaultDeadline
     const result = yield* processDelivery({
       deliveryId: deliveryId.right,
       event,
@@ -104,6 +112,19 @@ export const webhookRoute = (options: WebhookOptions) =>
       Effect.map(respond),
       Effect.catchTag("MalformedPayload", (malformed) =>
         Effect.succeed(problem(400, "invalid body", { detail: malformed.detail })),
+      ),
+      Effect.timeoutOption(deadline),
+      Effect.flatMap(
+        Option.match({
+          onSome: Effect.succeed,
+          onNone: () =>
+            Effect.as(
+              Effect.logWarning("delivery timed out").pipe(
+                Effect.annotateLogs({ deliveryId: deliveryId.right, deadline: Duration.format(deadline) }),
+              ),
+              problem(503, "timed out", { deliveryId: deliveryId.right }),
+            ),
+        }),
       ),
     )
     return result
