@@ -62,11 +62,39 @@ const runEventOf = (payload: WorkflowRunPayload): RunEvent => ({
   updatedAt: Date.parse(payload.workflow_run.updated_at),
 })
 
-/** Words of a title or name that could be request ids, in order, at most `limit`. */
-const candidateIds = (text: string | null, limit: number): ReadonlyArray<RequestId> =>
-  [...new Set((text ?? "").split(/[^A-Za-z0-9_.-]+/).map((word) => word.replace(/\.+$/, "")))]
-    .filter((word): word is RequestId => word.length >= 3 && isRequestId(word))
-    .slice(0, limit)
+const isWordCharacter = (code: number) =>
+  (code >= 48 && code <= 57) || // 0-9
+  (code >= 65 && code <= 90) || // A-Z
+  (code >= 97 && code <= 122) || // a-z
+  code === 95 || // _
+  code === 46 || // .
+  code === 45 // -
+
+/** A request id is at most this long; longer words are skipped without a look. */
+const longestRequestId = 128
+
+/**
+ * Words of a title or name that could be request ids (runs of `[A-Za-z0-9_.-]`, trailing dots
+ * dropped, at least 3 characters), distinct, in order, at most `limit`. One pass over the text by
+ * hand: titles come from anyone who can push a workflow, and a regex stripping trailing dots from
+ * every word (`/\.+$/`) is quadratic on a title of dots.
+ */
+export const candidateIds = (text: string | null, limit: number): ReadonlyArray<RequestId> => {
+  const found = new Set<RequestId>()
+  if (text === null) return []
+  let position = 0
+  while (position < text.length && found.size < limit) {
+    while (position < text.length && !isWordCharacter(text.charCodeAt(position))) position += 1
+    const start = position
+    while (position < text.length && isWordCharacter(text.charCodeAt(position))) position += 1
+    let end = position
+    while (end > start && text.charCodeAt(end - 1) === 46) end -= 1
+    if (end - start < 3 || end - start > longestRequestId) continue
+    const word = text.slice(start, end)
+    if (isRequestId(word)) found.add(word)
+  }
+  return [...found]
+}
 
 /** Whether the request's document can take this run: an attempt of the kind holds it or may attach it. */
 const canTake = (document: RequestDocument, kind: WorkflowKind, event: RunEvent, toleranceMillis: number) => {

@@ -27,8 +27,11 @@ const requireBearer =
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
       const header = request.headers.authorization ?? ""
-      const match = /^Bearer\s+(.+)$/i.exec(header)
-      if (match === null || !sameSecret(match[1]!.trim(), token)) {
+      // By hand, not /^Bearer\s+(.+)$/: adjacent unbounded repetitions backtrack on crafted input.
+      const scheme = header.slice(0, 6).toLowerCase()
+      const separated = /^\s$/.test(header.charAt(6))
+      const given = header.slice(6).trim()
+      if (scheme !== "bearer" || !separated || given === "" || !sameSecret(given, token)) {
         return problem(401, "unauthorized", { detail: "send Authorization: Bearer <RUN_INDEX_API_TOKEN>" })
       }
       return yield* handler
