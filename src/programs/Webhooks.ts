@@ -8,6 +8,7 @@ import { timestampFromMillis } from "../domain/Timestamp.js"
 import type { WorkflowKind } from "../domain/WorkflowKind.js"
 import { type DeliveryId, WorkflowRunPayload } from "../domain/WorkflowRunPayload.js"
 import { AttemptEvents } from "../ports/AttemptEvents.js"
+import { DeliveriesInFlight } from "../ports/DeliveriesInFlight.js"
 import { DeliveryLog } from "../ports/DeliveryLog.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { RunIndexStore } from "../ports/RunIndexStore.js"
@@ -251,11 +252,14 @@ const outcomeOf = (
   }
 }
 
+const recordedOutcomes = new Set<DeliveryResult["_tag"]>(["Processed", "Ignored", "Duplicate"])
+
 /**
  * Processes one verified delivery: a duplicate changes nothing; `ping` is answered; other events are
  * recorded and ignored; a `workflow_run` is handled and only then recorded. A delivery that still
- * fails after bounded retries is parked with its headers and raw body for replay. Counted by outcome,
- * and timed.
+ * fails after bounded retries is parked with its headers and raw body for replay. Concurrent copies
+ * of one delivery in this process (with `DeliveriesInFlight` provided) run once; the others wait and
+ * answer as duplicates. Counted by outcome, and timed.
  */
 export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
   delivery: Delivery,
@@ -264,11 +268,22 @@ export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
   // Milliseconds, not nanoseconds: TestClock cannot express the fractional instants jittered retries
   // leave behind as nanoseconds, and the histogram's first bucket is 1 ms anyway.
   const started = yield* Clock.currentTimeMillis
-  const result = yield* Effect.either(
-    deliver(delivery, previousAttempts).pipe(
-      Effect.annotateLogs({ deliveryId: delivery.deliveryId, event: delivery.event }),
+  const inFlight = yield* DeliveriesInFlight
+  const run = yield* inFlight.once(
+    delivery.deliveryId,
+    Effect.either(
+      deliver(delivery, previousAttempts).pipe(
+        Effect.annotateLogs({ deliveryId: delivery.deliveryId, event: delivery.event }),
+      ),
     ),
   )
+  const settled = yield* run.result
+  // A copy that waited for a run already under way: what that run recorded is a duplicate for this
+  // one; what it did not record (parked, failed, a ping) is answered the same way.
+  const result =
+    run.first || Either.isLeft(settled) || !recordedOutcomes.has(settled.right._tag)
+      ? settled
+      : Either.right<DeliveryResult>({ _tag: "Duplicate" })
   const elapsedMillis = (yield* Clock.currentTimeMillis) - started
   yield* Metric.update(Metrics.processingSeconds, elapsedMillis / 1000)
   yield* Metric.increment(Metrics.deliveries[outcomeOf(result)])

@@ -8,6 +8,7 @@ import type { RequestStore } from "../../ports/RequestStore.js"
 import type { RunIndexStore } from "../../ports/RunIndexStore.js"
 import type { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
 import { replayContinually } from "../../programs/Webhooks.js"
+import * as InFlightDeliveries from "../InFlightDeliveries.js"
 import * as Secrets from "../Secrets.js"
 import * as Settings from "../Settings.js"
 import { makeRouter } from "./HttpService.js"
@@ -66,6 +67,7 @@ export const layer: Layer.Layer<
       Layer.provide(NodeHttpServer.layer(createServer, { host, port })),
       Layer.merge(backgroundReplay(replayInterval)),
       Layer.provide(logAttemptEvents),
+      Layer.provide(InFlightDeliveries.layer),
     )
   }),
 )
