@@ -46,7 +46,13 @@ export type DeliveryResult =
       readonly requestId: RequestId | null
       readonly kind: WorkflowKind | null
     }
-  | { readonly _tag: "Parked"; readonly reason: string }
+  | {
+      readonly _tag: "Parked"
+      /** Why, in one word (`Throttled`, `Unavailable`, `Contended`, …): safe to show to the sender. */
+      readonly reason: string
+      /** Why, in full (store locations, parse errors): for the logs and the parked record only. */
+      readonly detail: string
+    }
 
 const decodePayload = Schema.decodeUnknownEither(Schema.parseJson(WorkflowRunPayload))
 const isRequestId = Schema.is(RequestId)
@@ -312,21 +318,22 @@ const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempt
 
   const handled = yield* Effect.either(handleWorkflowRun(payload.right))
   if (Either.isLeft(handled)) {
-    const reason = handled.left.message
+    const reason = handled.left.reason
+    const detail = handled.left.message
     yield* Effect.logWarning("delivery parked").pipe(
-      Effect.annotateLogs({ deliveryId: delivery.deliveryId, reason }),
+      Effect.annotateLogs({ deliveryId: delivery.deliveryId, reason, detail }),
     )
     yield* retryTransient(
       log.park({
         deliveryId: delivery.deliveryId,
         headers: delivery.headers,
         body: delivery.body,
-        reason,
+        reason: detail,
         parkedAt: yield* now(),
         attempts: previousAttempts + 1,
       }),
     )
-    return { _tag: "Parked", reason } as DeliveryResult
+    return { _tag: "Parked", reason, detail } as DeliveryResult
   }
   yield* retryTransient(
     log.record({

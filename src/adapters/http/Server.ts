@@ -1,5 +1,5 @@
 import { createServer } from "node:http"
-import { HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpServer } from "@effect/platform"
 import { NodeContext, NodeHttpServer } from "@effect/platform-node"
 import { Console, Duration, Effect, Layer, Option } from "effect"
 import { AttemptEvents } from "../../ports/AttemptEvents.js"
@@ -11,6 +11,7 @@ import { replayContinually } from "../../programs/Webhooks.js"
 import * as InFlightDeliveries from "../InFlightDeliveries.js"
 import * as Secrets from "../Secrets.js"
 import * as Settings from "../Settings.js"
+import { accessLog } from "./AccessLog.js"
 import { makeRouter } from "./HttpService.js"
 
 /** Attempt state changes, logged one line each. */
@@ -62,7 +63,7 @@ export const layer: Layer.Layer<
       }),
     )
     return makeRouter({ apiToken: token, webhook: { secrets, maxBytes, deadline }, readyTimeout }).pipe(
-      HttpServer.serve(HttpMiddleware.logger),
+      HttpServer.serve(accessLog),
       HttpServer.withLogAddress,
       Layer.provide(NodeHttpServer.layer(createServer, { host, port })),
       Layer.merge(backgroundReplay(replayInterval)),

@@ -48,7 +48,7 @@ const headerRecord = (headers: Readonly<Record<string, string | undefined>>) =>
     ),
   )
 
-const respond = (outcome: DeliveryResult): HttpServerResponse.HttpServerResponse => {
+const respond = (outcome: DeliveryResult, deliveryId: DeliveryId): HttpServerResponse.HttpServerResponse => {
   switch (outcome._tag) {
     case "Duplicate":
       return HttpServerResponse.unsafeJson({ duplicate: true })
@@ -65,7 +65,11 @@ const respond = (outcome: DeliveryResult): HttpServerResponse.HttpServerResponse
       })
     case "Parked":
       // Parked for replay; the 503 also marks the delivery failed in GitHub's UI, for a manual redelivery.
-      return HttpServerResponse.unsafeJson({ parked: true, reason: outcome.reason }, { status: 503 })
+      // GitHub shows this body in its delivery log: the reason in one word, the details only in ours.
+      return HttpServerResponse.unsafeJson(
+        { parked: true, reason: outcome.reason, deliveryId },
+        { status: 503 },
+      )
   }
 }
 
@@ -109,9 +113,30 @@ export const webhookRoute = (options: WebhookOptions) =>
       headers: headerRecord(request.headers),
       body: body.right,
     }).pipe(
-      Effect.map(respond),
-      Effect.catchTag("MalformedPayload", (malformed) =>
-        Effect.succeed(problem(400, "invalid body", { detail: malformed.detail })),
+      Effect.map((outcome) => respond(outcome, deliveryId.right)),
+      Effect.catchTags({
+        MalformedPayload: (malformed) =>
+          Effect.succeed(problem(400, "invalid body", { detail: malformed.detail })),
+        // Not even parked (the store is down): nothing was recorded, a redelivery will process it.
+        StoreError: (error) =>
+          Effect.as(
+            Effect.logWarning("delivery failed").pipe(
+              Effect.annotateLogs({
+                deliveryId: deliveryId.right,
+                reason: error.reason,
+                detail: error.detail,
+              }),
+            ),
+            problem(503, "store unavailable", { reason: error.reason, deliveryId: deliveryId.right }),
+          ),
+      }),
+      Effect.catchAllDefect((defect) =>
+        Effect.as(
+          Effect.logError("delivery failed", defect).pipe(
+            Effect.annotateLogs({ deliveryId: deliveryId.right }),
+          ),
+          problem(500, "internal error", { deliveryId: deliveryId.right }),
+        ),
       ),
       Effect.timeoutOption(deadline),
       Effect.flatMap(
