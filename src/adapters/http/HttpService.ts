@@ -89,7 +89,16 @@ const readiness = (deadline: Duration.Duration) =>
 
 export const defaultReadyTimeout = Duration.seconds(2)
 
-/** The service's routes. Store failures become 503 with the failure's reason; nothing leaks a secret. */
+/**
+ * The longest path parameter the router matches (its default is 100, shorter than a request id's
+ * 128): longer ones still reach their route, which answers 400 naming the parameter.
+ */
+const longestParameter = 512
+
+/**
+ * The service's routes. Store failures become 503 with the failure's reason; nothing leaks a
+ * secret. A path no route matches is the JSON 404 (the router's own answer to it is empty).
+ */
 export const makeRouter = (options: {
   readonly apiToken: Redacted.Redacted<string>
   readonly webhook: WebhookOptions
@@ -106,6 +115,7 @@ export const makeRouter = (options: {
     HttpRouter.post("/v1/requests/:requestId/dispatch", requireBearer(options.apiToken)(dispatchRoute)),
     HttpRouter.catchTags({
       StoreError: (error) => Effect.succeed(problem(503, "store unavailable", { reason: error.reason })),
-      RouteNotFound: () => Effect.succeed(problem(404, "no such route")),
     }),
+    HttpRouter.withRouterConfig({ maxParamLength: longestParameter }),
+    Effect.catchTag("RouteNotFound", () => Effect.succeed(problem(404, "no such route"))),
   )
