@@ -476,20 +476,50 @@ export const layer = (
                 names.filter((name) => !name.startsWith(".")),
                 (name) =>
                   fs.stat(pathApi.join(base, relative, name)).pipe(
-                    Effect.map((info) => ({
-                      name,
-                      directory: info.type === "Directory",
-                      lastModified: Option.getOrElse(
-                        Option.map(info.mtime, (mtime) => mtime.getTime()),
-                        () => 0,
-                      ),
-                    })),
+                    // A link to a directory is not followed: it could lead back up, and keys are
+                    // real files in real directories. (Directories are few; files skip this check.)
+                    Effect.flatMap((info) =>
+                      info.type !== "Directory"
+                        ? Effect.succeed(Option.some(info))
+                        : fs.readLink(pathApi.join(base, relative, name)).pipe(
+                            Effect.as(Option.none<FileSystem.File.Info>()),
+                            Effect.orElseSucceed(() => Option.some(info)),
+                          ),
+                    ),
+                    Effect.map(
+                      Option.map((info) => ({
+                        name,
+                        directory: info.type === "Directory",
+                        lastModified: Option.getOrElse(
+                          Option.map(info.mtime, (mtime) => mtime.getTime()),
+                          () => 0,
+                        ),
+                      })),
+                    ),
+                    // One entry that cannot be read (a symlink loop, a dangling link, removed since
+                    // the directory was read) is left out, not the failure of the whole listing.
+                    Effect.catchAll((error) =>
+                      isReason(error, "NotFound")
+                        ? Effect.succeedNone
+                        : Effect.as(
+                            Effect.logWarning(
+                              "directory store: an entry that cannot be read is left out",
+                            ).pipe(
+                              Effect.annotateLogs({
+                                entry: relative === "" ? name : `${relative}/${name}`,
+                                reason: error.message,
+                              }),
+                            ),
+                            Option.none(),
+                          ),
+                    ),
                   ),
                 { concurrency: 16 },
               ),
             ),
             Effect.map((children) =>
               children
+                .flatMap(Option.toArray)
                 .map((child) => ({ ...child, sortKey: child.directory ? `${child.name}/` : child.name }))
                 .sort((left, right) =>
                   left.sortKey < right.sortKey ? -1 : left.sortKey > right.sortKey ? 1 : 0,
