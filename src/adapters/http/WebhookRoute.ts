@@ -1,4 +1,6 @@
-import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import type { IncomingMessage } from "node:http"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { verifyWithFallback } from "@octokit/webhooks-methods"
 import { Duration, Effect, Either, Option, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
@@ -23,6 +25,39 @@ export const defaultDeadline = Duration.seconds(9)
 class BodyTooLarge {
   readonly _tag = "BodyTooLarge"
 }
+
+/**
+ * The body as text, at most `maxBytes`. Past that it stops keeping what arrives but lets the rest
+ * drain (discarded) instead of destroying the socket: a sender without Content-Length then reads
+ * the 413 rather than a connection reset. How long a sender may keep sending is the server's
+ * request timeout.
+ */
+const readBody = (source: IncomingMessage, maxBytes: number) =>
+  Effect.async<string, BodyTooLarge | Error>((resume) => {
+    const chunks: Array<Buffer> = []
+    let bytes = 0
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length
+      if (bytes > maxBytes) {
+        source.off("data", onData)
+        source.off("end", onEnd)
+        source.resume()
+        resume(Effect.fail(new BodyTooLarge()))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    const onError = (error: Error) => resume(Effect.fail(error))
+    source.on("data", onData)
+    source.once("end", onEnd)
+    source.once("error", onError)
+    // `onError` stays: a late error on a source with no listener would be thrown.
+    return Effect.sync(() => {
+      source.off("data", onData)
+      source.off("end", onEnd)
+    })
+  })
 
 const verifySignature = (
   secrets: ReadonlyArray<Redacted.Redacted<string>>,
@@ -84,12 +119,15 @@ export const webhookRoute = (options: WebhookOptions) =>
     const declaredLength = Number(request.headers["content-length"] ?? "0")
     if (declaredLength > options.maxBytes)
       return problem(413, "payload too large", { maxBytes: options.maxBytes })
-    const body = yield* request.text.pipe(
-      HttpIncomingMessage.withMaxBodySize(Option.some(options.maxBytes)),
-      Effect.mapError(() => new BodyTooLarge()),
-      Effect.either,
+    const body = yield* Effect.either(
+      readBody(NodeHttpServerRequest.toIncomingMessage(request), options.maxBytes),
     )
-    if (Either.isLeft(body)) return problem(413, "payload too large", { maxBytes: options.maxBytes })
+    if (Either.isLeft(body))
+      return body.left instanceof BodyTooLarge
+        ? problem(413, "payload too large", { maxBytes: options.maxBytes }).pipe(
+            HttpServerResponse.setHeader("connection", "close"),
+          )
+        : problem(400, "invalid body", { detail: "the body could not be read to its end" })
     const signature = request.headers["x-hub-signature-256"] ?? ""
     if (!(yield* verifySignature(options.secrets, body.right, signature))) {
       return problem(401, "invalid signature", {

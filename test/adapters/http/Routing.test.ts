@@ -1,3 +1,4 @@
+import { request } from "node:http"
 import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
@@ -54,5 +55,54 @@ describe("routing", () => {
         assert.deepStrictEqual(yield* get(path), { status: 404, body: { error: "no such route" } }, path)
       }
     }).pipe(Effect.provide(service)),
+  )
+})
+
+/** Posts `bytes` of body with chunked transfer encoding (no Content-Length) straight to the server's socket. */
+const postChunked = (port: number, bytes: number) =>
+  Effect.async<{ readonly status: number; readonly body: string }, Error>((resume) => {
+    const outgoing = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/webhooks/github",
+        headers: { "transfer-encoding": "chunked", "x-github-event": "ping" },
+      },
+      (response) => {
+        let body = ""
+        response.setEncoding("utf8")
+        response.on("data", (chunk: string) => {
+          body += chunk
+        })
+        response.on("end", () => resume(Effect.succeed({ status: response.statusCode ?? 0, body })))
+      },
+    )
+    outgoing.on("error", (error) => resume(Effect.fail(error)))
+    let sent = 0
+    const pump = () => {
+      while (sent < bytes) {
+        sent += 64 * 1024
+        if (!outgoing.write(Buffer.alloc(64 * 1024, 97))) {
+          outgoing.once("drain", pump)
+          return
+        }
+      }
+      outgoing.end()
+    }
+    pump()
+  })
+
+describe("oversized bodies", () => {
+  it.live(
+    "a chunked body past the limit without Content-Length is answered 413, not a connection reset",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* HttpServer.HttpServer
+        const port = server.address._tag === "TcpAddress" ? server.address.port : 0
+        const answer = yield* postChunked(port, 6 * 1024 * 1024)
+        assert.strictEqual(answer.status, 413)
+        assert.deepStrictEqual(JSON.parse(answer.body), { error: "payload too large", maxBytes: 1024 })
+      }).pipe(Effect.provide(service)),
   )
 })
