@@ -17,6 +17,9 @@ const report = await runSimulation({
   faults: "light",
   strategy: "claim",
   store: "memory",
+  instances: 1,
+  lanes: true,
+  foreignDispatches: 0,
 })
 const cpu = process.cpuUsage(cpuBefore)
 process.stdout.write(

@@ -14,6 +14,7 @@ import { Effect, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
 import * as GatewayFromEnvironment from "../src/adapters/github/GatewayFromEnvironment.js"
 import { makeRouter } from "../src/adapters/http/HttpService.js"
 import * as ObjectDeliveryLog from "../src/adapters/ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "../src/adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../src/adapters/objects/MemoryObjectStore.js"
@@ -104,6 +105,7 @@ const service = async () => {
     ObjectRunIndexStore.layer,
     ObjectRequestStore.layer,
     ObjectDeliveryLog.layer,
+    ObjectDispatchLanes.layer,
   ).pipe(Layer.provideMerge(MemoryObjectStore.layerMemory))
   const server = HttpServer.serve(
     makeRouter({

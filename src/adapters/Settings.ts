@@ -1,5 +1,6 @@
 import { Config, ConfigError, Duration, Either, Option, Schema } from "effect"
 import { defaultRetentionDays, RetentionDays } from "../domain/Retention.js"
+import { GitHubLogin } from "../domain/WorkflowRun.js"
 
 /** Every environment variable the service and CLI read, in one place (the README's table). */
 
@@ -23,6 +24,12 @@ export const s3Endpoint = Config.option(Config.nonEmptyString("AWS_ENDPOINT_URL_
 
 export const host = Config.nonEmptyString("HOST").pipe(Config.withDefault("127.0.0.1"))
 export const port = Config.port("PORT").pipe(Config.withDefault(8787))
+
+/**
+ * The login whose runs this service's dispatches create (`octocat`, `my-app[bot]`); when unset it is
+ * asked of GitHub once per process (`GET /user` for a token, `GET /app` for a GitHub App).
+ */
+export const githubActor = Config.option(Schema.Config("GITHUB_ACTOR", GitHubLogin))
 
 /** Bearer token for `/v1`; when unset, one is generated into the data directory. */
 export const apiToken = Config.option(Config.redacted("RUN_INDEX_API_TOKEN"))
@@ -95,6 +102,12 @@ export const replayInterval = Config.string().pipe(
   }),
   Config.nested("RUN_INDEX_REPLAY_INTERVAL"),
 )
+
+/** After its polls end, how long a dispatch keeps its lane for a run GitHub creates late. */
+export const laneWindow = positiveDuration("RUN_INDEX_LANE_WINDOW", "2 minutes")
+
+/** How long a dispatch waits for a lane other dispatches hold before it fails without dispatching. */
+export const laneWait = positiveDuration("RUN_INDEX_LANE_WAIT", "15 minutes")
 
 /** How logs are written to stderr: `json` (one object per line), `pretty`; unset: pretty on a terminal, else json. */
 export const logFormat = Config.option(Config.literal("json", "pretty")("RUN_INDEX_LOG_FORMAT"))

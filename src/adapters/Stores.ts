@@ -1,11 +1,13 @@
 import { NodeContext } from "@effect/platform-node"
-import { type Duration, Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option } from "effect"
 import type { BucketLifecycle } from "../ports/BucketLifecycle.js"
 import type { DeliveryLog } from "../ports/DeliveryLog.js"
+import { type DispatchLanes, LaneSettings } from "../ports/DispatchLanes.js"
 import type { RequestStore } from "../ports/RequestStore.js"
 import { Retention } from "../ports/Retention.js"
 import type { RunIndexStore } from "../ports/RunIndexStore.js"
 import * as ObjectDeliveryLog from "./ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "./ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "./ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "./ObjectRunIndexStore.js"
 import * as DirectoryObjectStore from "./objects/DirectoryObjectStore.js"
@@ -85,12 +87,30 @@ export const fromEnvironment = Layer.unwrapEffect(
   Effect.gen(function* () {
     const choice = yield* storeChoice
     const days = yield* Settings.retentionDays
-    return Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer, ObjectDeliveryLog.layer).pipe(
+    const lanes = {
+      ...LaneSettings.defaultValue(),
+      lateRunWindowMillis: Duration.toMillis(yield* Settings.laneWindow),
+      waitMillis: Duration.toMillis(yield* Settings.laneWait),
+    }
+    return Layer.mergeAll(
+      ObjectRunIndexStore.layer,
+      ObjectRequestStore.layer,
+      ObjectDeliveryLog.layer,
+      ObjectDispatchLanes.layer,
+    ).pipe(
       Layer.provideMerge(storeLayer(choice)),
       Layer.merge(Layer.succeed(Retention, { days })),
+      Layer.merge(Layer.succeed(LaneSettings, lanes)),
     )
   }),
 ) satisfies Layer.Layer<
-  RunIndexStore | RequestStore | DeliveryLog | ObjectStore | BucketLifecycle | Retention,
+  | RunIndexStore
+  | RequestStore
+  | DeliveryLog
+  | DispatchLanes
+  | LaneSettings
+  | ObjectStore
+  | BucketLifecycle
+  | Retention,
   unknown
 >

@@ -77,12 +77,14 @@ const targetOf = (
   attempts: ReadonlyArray<Attempt>,
   event: RunEvent,
   toleranceMillis: number,
+  only: number | undefined,
 ): Option.Option<{ readonly attempt: Attempt; readonly attach: boolean }> => {
   const holder = attempts.find((attempt) => attempt.runId === event.runId)
   if (holder !== undefined) return Option.some({ attempt: holder, attach: false })
   const free = attempts
     .filter(
       (attempt) =>
+        (only === undefined || attempt.attempt === only) &&
         attempt.runId === undefined &&
         attempt.conclusion !== "dispatch_failed" &&
         (attempt.headSha === undefined || attempt.headSha === event.headSha) &&
@@ -96,15 +98,17 @@ const targetOf = (
  * Applies a `workflow_run` event to a request document, purely. Only the attempt owning the run
  * changes; within one run attempt status only moves forward and `completed` is final; a higher
  * `run_attempt` starts a new lifecycle; a lower one is stale. An event that changes nothing
- * yields no document to write.
+ * yields no document to write. `attempt`, when known (a lane named the dispatch), is the only attempt
+ * that may take a run it does not hold yet.
  */
 export const applyRunEvent = (
   document: RequestDocument,
   kind: WorkflowKind,
   event: RunEvent,
   toleranceMillis: number,
+  attempt?: number,
 ): PatchOutcome => {
-  const target = targetOf(attemptsOf(document, kind), event, toleranceMillis)
+  const target = targetOf(attemptsOf(document, kind), event, toleranceMillis, attempt)
   if (Option.isNone(target)) return { _tag: "NoAttempt" }
   const { attempt: current, attach } = target.value
   if (current.repository !== undefined && current.repository !== event.repository) {

@@ -3,10 +3,11 @@ import type { RequestId } from "./RequestId.js"
 import type { RunId } from "./RunId.js"
 import { type WorkflowKind, workflowKinds } from "./WorkflowKind.js"
 
-/** The six properties a simulation checks; each counts its violations. */
+/** The properties a simulation checks; each counts its violations, and any violation fails the run. */
 export const invariantNames = [
   "duplicateClaims",
   "swappedRuns",
+  "misattributedIndexEntries",
   "stateMismatches",
   "wrongRequestPatches",
   "lostDeliveries",
@@ -23,19 +24,25 @@ export interface RunState {
   readonly runAttempt: number
 }
 
-/** What the simulated world knows to be true, for the checker to compare the stores against. */
+/** The request attempt whose dispatch call made GitHub create a run. */
+export interface RunCreator {
+  readonly requestId: RequestId
+  readonly kind: WorkflowKind
+  readonly attempt: number
+}
+
+/**
+ * What really happened, from the simulated GitHub's own record — never from the stores, which hold
+ * what the product believes.
+ */
 export interface GroundTruth {
   /**
-   * The run the dispatch behind this attempt created: `null` when that dispatch created none,
-   * `undefined` when no dispatch is known for the attempt.
+   * The attempt whose dispatch created the run; `undefined` for a run no request dispatched (another
+   * actor's, or one dispatched by someone else with our identity) and for a run GitHub does not have.
    */
-  readonly ownRun: (requestId: RequestId, kind: WorkflowKind, attempt: number) => RunId | null | undefined
-  /** Whether the attempt was entitled to its own run: its run id came from GitHub, or a token was required. */
-  readonly guaranteed: (requestId: RequestId, kind: WorkflowKind, attempt: number) => boolean
+  readonly creatorOf: (runId: RunId) => RunCreator | undefined
   /** GitHub's state of a run; `undefined` for a run GitHub does not have. */
   readonly run: (runId: RunId) => RunState | undefined
-  /** The request the run index names for a run at the end. */
-  readonly indexOwner: (kind: WorkflowKind, runId: RunId) => RequestId | undefined
 }
 
 /** One attempt changed by a webhook delivery or by reconcile, as observed at the store. */
@@ -51,10 +58,8 @@ export interface ObservedPatch {
 export type InvariantExamples = Readonly<Record<InvariantName, ReadonlyArray<string>>>
 
 export interface InvariantResult {
-  /** Every violation found. */
+  /** Every violation found; the run passes only when all are zero. */
   readonly violations: InvariantCounts
-  /** The violations that fail the run (`swappedRuns` only where the attempt was entitled to its run). */
-  readonly failing: InvariantCounts
   readonly examples: InvariantExamples
 }
 
@@ -63,28 +68,41 @@ const examplesKept = 5
 const zero = (): Record<InvariantName, number> =>
   Object.fromEntries(invariantNames.map((name) => [name, 0])) as Record<InvariantName, number>
 
-const statusOf = (attempt: Attempt) => attempt.status
 const sameState = (attempt: Attempt, run: RunState) =>
-  statusOf(attempt) === run.status &&
+  attempt.status === run.status &&
   (attempt.conclusion ?? null) === run.conclusion &&
   (attempt.runAttempt ?? 1) === run.runAttempt
 
+const isCreator = (
+  creator: RunCreator | undefined,
+  requestId: RequestId,
+  kind: WorkflowKind,
+  attempt: number,
+) =>
+  creator !== undefined &&
+  creator.requestId === requestId &&
+  creator.kind === kind &&
+  creator.attempt === attempt
+
+const createdBy = (creator: RunCreator | undefined) =>
+  creator === undefined
+    ? "no request's dispatch"
+    : `${creator.requestId} ${creator.kind} attempt ${creator.attempt}`
+
 /**
  * Checks a simulation's end state, fed one fact at a time so a run of any size is checked in one
- * pass over its documents, patches and deliveries, holding only a map of run holders.
+ * pass over its documents, index entries, patches and deliveries, holding only a map of run holders.
  */
 export const makeInvariantChecker = (truth: GroundTruth) => {
   const violations = zero()
-  const failing = zero()
   const examples = Object.fromEntries(invariantNames.map((name) => [name, [] as Array<string>])) as Record<
     InvariantName,
     Array<string>
   >
   const holders = new Map<string, RequestId>()
 
-  const violate = (name: InvariantName, fails: boolean, example: () => string) => {
+  const violate = (name: InvariantName, example: () => string) => {
     violations[name] += 1
-    if (fails) failing[name] += 1
     if (examples[name].length < examplesKept) examples[name].push(example())
   }
 
@@ -93,7 +111,7 @@ export const makeInvariantChecker = (truth: GroundTruth) => {
     const runId = attempt.runId
     if (runId === undefined) {
       if (attempt.status !== "completed" && attempt.dispatchError === undefined) {
-        violate("stuckAttempts", true, () => `${where} is ${attempt.status} with no run and no note`)
+        violate("stuckAttempts", () => `${where} is ${attempt.status} with no run and no note`)
       }
       return
     }
@@ -101,21 +119,16 @@ export const makeInvariantChecker = (truth: GroundTruth) => {
     const holder = holders.get(key)
     if (holder === undefined) holders.set(key, requestId)
     else if (holder !== requestId) {
-      violate("duplicateClaims", true, () => `${kind} run ${runId} is held by ${holder} and ${requestId}`)
+      violate("duplicateClaims", () => `${kind} run ${runId} is held by ${holder} and ${requestId}`)
     }
-    const own = truth.ownRun(requestId, kind, attempt.attempt)
-    if (own !== undefined && own !== runId) {
-      violate(
-        "swappedRuns",
-        truth.guaranteed(requestId, kind, attempt.attempt),
-        () => `${where} holds run ${runId}; its dispatch created ${own ?? "no run"}`,
-      )
+    const creator = truth.creatorOf(runId)
+    if (!isCreator(creator, requestId, kind, attempt.attempt)) {
+      violate("swappedRuns", () => `${where} holds run ${runId}, created by ${createdBy(creator)}`)
     }
     const run = truth.run(runId)
     if (run === undefined || !sameState(attempt, run)) {
       violate(
         "stateMismatches",
-        true,
         () =>
           `${where} (run ${runId}) is ${attempt.status}/${attempt.conclusion ?? null}/${attempt.runAttempt ?? 1}; GitHub has ${run === undefined ? "no such run" : `${run.status}/${run.conclusion}/${run.runAttempt}`}`,
       )
@@ -123,30 +136,40 @@ export const makeInvariantChecker = (truth: GroundTruth) => {
   }
 
   return {
-    /** Every attempt of a request document at the end. */
+    /** Every attempt of a request document at the end: it must hold only the run its own dispatch created. */
     addDocument: (requestId: RequestId, document: RequestDocument) => {
       for (const kind of workflowKinds) {
         for (const attempt of document.runs[kind]?.attempts ?? []) checkAttempt(requestId, kind, attempt)
       }
     },
-    /** An attempt a delivery (or reconcile) changed: it must belong to the request that owns its run. */
+    /** A valid index entry at the end: it must name the request whose dispatch of that kind created the run. */
+    addIndexEntry: (kind: WorkflowKind, runId: RunId, requestId: RequestId) => {
+      const creator = truth.creatorOf(runId)
+      if (creator === undefined || creator.requestId !== requestId || creator.kind !== kind) {
+        violate(
+          "misattributedIndexEntries",
+          () =>
+            `the index gives ${kind} run ${runId} to ${requestId}; it was created by ${createdBy(creator)}`,
+        )
+      }
+    },
+    /** An attempt a delivery (or reconcile) changed: GitHub must have created its run for that very attempt. */
     addPatch: (patch: ObservedPatch) => {
-      const owner = patch.runId === undefined ? undefined : truth.indexOwner(patch.kind, patch.runId)
-      if (owner !== patch.requestId) {
+      const creator = patch.runId === undefined ? undefined : truth.creatorOf(patch.runId)
+      if (!isCreator(creator, patch.requestId, patch.kind, patch.attempt)) {
         violate(
           "wrongRequestPatches",
-          true,
           () =>
-            `${patch.requestId} ${patch.kind} attempt ${patch.attempt} was patched for run ${patch.runId ?? "none"}, owned by ${owner ?? "nobody"}`,
+            `${patch.requestId} ${patch.kind} attempt ${patch.attempt} was patched for run ${patch.runId ?? "none"}, created by ${createdBy(creator)}`,
         )
       }
     },
     /** A delivery sent to the service: by the end it must be recorded as processed or be parked. */
     addDelivery: (deliveryId: string, processedOrParked: boolean) => {
       if (!processedOrParked) {
-        violate("lostDeliveries", true, () => `delivery ${deliveryId} is neither processed nor parked`)
+        violate("lostDeliveries", () => `delivery ${deliveryId} is neither processed nor parked`)
       }
     },
-    result: (): InvariantResult => ({ violations: { ...violations }, failing: { ...failing }, examples }),
+    result: (): InvariantResult => ({ violations: { ...violations }, examples }),
   }
 }

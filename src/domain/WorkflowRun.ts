@@ -13,6 +13,16 @@ export const splitRepository = (name: RepositoryName): { readonly owner: string;
   return { owner, repo }
 }
 
+/**
+ * A GitHub login as it appears on a run's `actor`: a user (`octocat`, `octocat_acme` for a managed
+ * user) or an App's bot account (`<slug>[bot]`).
+ */
+export const GitHubLogin = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}(\[bot\])?$/, {
+    message: () => "must be a GitHub login such as octocat or my-app[bot]",
+  }),
+).annotations({ identifier: "GitHubLogin" })
+
 /** The fields of a GitHub workflow run this project uses; times are epoch milliseconds. */
 export interface WorkflowRun {
   readonly id: RunId
@@ -32,5 +42,8 @@ export interface WorkflowRun {
   readonly createdAt: number
   readonly updatedAt: number
   readonly htmlUrl: string
+  /** Whose run it is: who dispatched it, or the user a re-run keeps. */
   readonly actor: string | null
+  /** Who started this attempt: the dispatcher, or whoever re-ran it (GitHub's `triggering_actor`). */
+  readonly triggeringActor: string | null
 }

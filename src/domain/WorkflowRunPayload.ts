@@ -14,6 +14,8 @@ const Instant = Schema.String.pipe(
   Schema.filter((text) => !Number.isNaN(Date.parse(text)) || "must be an ISO-8601 time"),
 )
 
+const Login = Schema.Struct({ login: Schema.String })
+
 /** The fields of a `workflow_run` webhook this project reads; anything else in the payload is ignored. */
 export const WorkflowRunPayload = Schema.Struct({
   action: Schema.String,
@@ -33,6 +35,8 @@ export const WorkflowRunPayload = Schema.Struct({
     created_at: Instant,
     updated_at: Instant,
     html_url: Schema.String,
+    actor: Schema.optionalWith(Schema.NullOr(Login), { default: () => null }),
+    triggering_actor: Schema.optionalWith(Schema.NullOr(Login), { default: () => null }),
   }),
   repository: Schema.Struct({ full_name: Schema.String }),
 })

@@ -52,6 +52,8 @@ export interface RunFilter {
   readonly workflow: string
   readonly branch?: string
   readonly event?: string
+  /** Only runs of this login (GitHub's `actor` filter): a dispatch looks among its own runs only. */
+  readonly actor?: string
   /** Only runs created at or after this instant (epoch ms), as GitHub's `created=>=…` filter. */
   readonly createdFrom?: number
   readonly perPage?: number
@@ -61,6 +63,12 @@ export interface RunFilter {
 export class WorkflowRunsGateway extends Context.Tag("run-index/WorkflowRunsGateway")<
   WorkflowRunsGateway,
   {
+    /**
+     * The login whose runs this gateway's dispatches create (its runs' `actor`): configured, or asked
+     * of GitHub once (a user's login, or `<slug>[bot]` for a GitHub App). Cached after the first
+     * success for the gateway's lifetime; a failure is not cached, so the next call asks again.
+     */
+    readonly identity: Effect.Effect<string, GatewayError>
     /**
      * Dispatches a workflow. Asks for the run id; on servers that cannot return it (204, or GHES
      * refusing the field) the result has no run id. Not idempotent: each call may create a run.

@@ -82,12 +82,14 @@ export const dispatchCheckThenPut = Effect.fn("CheckThenPutBaseline.dispatch")(f
   }
 
   const lookOnce = Effect.gen(function* () {
+    const actor = yield* gateway.identity
     const runs = yield* gateway
       .listRuns({
         repository: input.repository,
         workflow: input.workflow,
         branch: branchOf(input.ref),
         event: "workflow_dispatch",
+        actor,
         createdFrom: startedAt - toleranceMillis,
         perPage: 100,
       })

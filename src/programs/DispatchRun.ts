@@ -1,9 +1,11 @@
-import { Clock, Data, Effect, Option, Schedule, Stream } from "effect"
+import { Clock, Data, Duration, Effect, Option, Schedule, Stream } from "effect"
 import {
   type CandidateCriteria,
   defaultToleranceMillis,
   selectCandidates,
+  titleCarriesToken,
 } from "../domain/CandidateSelection.js"
+import { emptyLaneRecord, laneOf, otherRequestIds } from "../domain/DispatchLane.js"
 import {
   appendAttempt,
   attachRun,
@@ -16,12 +18,18 @@ import type { RunId } from "../domain/RunId.js"
 import { timestampFromMillis } from "../domain/Timestamp.js"
 import type { WorkflowKind } from "../domain/WorkflowKind.js"
 import type { RepositoryName, WorkflowRun } from "../domain/WorkflowRun.js"
+import { DispatchLanes, type LaneLease, LaneSettings } from "../ports/DispatchLanes.js"
 import { type GatewayError, WorkflowRunsGateway } from "../ports/WorkflowRunsGateway.js"
 import { retryTransient, updateRequest } from "./RequestUpdates.js"
 import { claimRun } from "./RunIndex.js"
 
-/** How often to look for a run GitHub did not name: 12 tries over about 16 seconds. */
-export const resolutionPolls = Schedule.spaced("1450 millis").pipe(Schedule.intersect(Schedule.recurs(11)))
+/**
+ * When to look for a run GitHub did not name: first 3 s after the answer (a run usually appears 1–5 s
+ * after it, and an earlier look is a wasted call: 3.6 GitHub calls a dispatch at 2 s, 3.1 at 3 s in
+ * the simulation), then every 1.5 s, 12 looks over about 20 s.
+ */
+export const firstLook = Duration.seconds(3)
+export const resolutionPolls = Schedule.spaced("1500 millis").pipe(Schedule.intersect(Schedule.recurs(11)))
 
 export interface DispatchRunInput {
   readonly kind: WorkflowKind
@@ -40,6 +48,8 @@ export interface DispatchRunOptions {
   readonly toleranceMillis?: number
   /** Tries of list-and-match after a dispatch that returned no run id. */
   readonly polls?: Schedule.Schedule<unknown>
+  /** The wait before the first of them. */
+  readonly firstLook?: Duration.DurationInput
 }
 
 /** How the run id was learned: from the dispatch answer, by listing, or not at all (yet). */
@@ -111,6 +121,9 @@ const createdNoRun = (error: GatewayError) => error.reason !== "Unavailable"
 
 class NoRunYet extends Data.TaggedError("NoRunYet")<{}> {}
 
+/** The hold on the lane ended under us (taken over as stale, or settled): stop claiming for it. */
+class LaneLost extends Data.TaggedError("LaneLost")<{}> {}
+
 /** Claims the first candidate not owned by another request; fails with NoRunYet when none can be had. */
 const claimFirst = (input: DispatchRunInput, candidates: ReadonlyArray<WorkflowRun>) =>
   Effect.gen(function* () {
@@ -125,14 +138,22 @@ const claimFirst = (input: DispatchRunInput, candidates: ReadonlyArray<WorkflowR
 
 /**
  * Dispatches a workflow for a request and learns which run GitHub started for it:
- * append a queued attempt (compare-and-set) → dispatch → claim the run GitHub names, or list and
- * claim candidates in order until one is won → record the run id and URL on the attempt.
+ * append a queued attempt (compare-and-set) → take the dispatch lane of (repository, workflow, ref)
+ * → dispatch → claim the run GitHub names, or list our identity's runs and claim the first unclaimed
+ * one created after the dispatch → record the run id and URL on the attempt → free the lane.
+ *
+ * The lane makes the listing exact: while this dispatch holds it, no other dispatch on the lane is
+ * in flight in any process on the store, and earlier ones have claimed their runs (or their late-run
+ * window has closed). A dispatch whose run is not found in its polls keeps the lane, awaiting, until
+ * the window closes, so a late run still goes to it (the webhook's lane fallback, or reconcile).
  */
 export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
   input: DispatchRunInput,
   options: DispatchRunOptions = {},
 ) {
   const gateway = yield* WorkflowRunsGateway
+  const lanes = yield* DispatchLanes
+  const laneSettings = yield* LaneSettings
   const toleranceMillis = options.toleranceMillis ?? defaultToleranceMillis
   const startedAt = yield* Clock.currentTimeMillis
 
@@ -150,19 +171,9 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
         resolvedAfterMillis: Option.isSome(runId) ? Option.some(now - startedAt) : Option.none(),
       }),
     )
-
-  const dispatched = yield* Effect.either(
-    gateway.dispatch({
-      repository: input.repository,
-      workflow: input.workflow,
-      ref: input.ref,
-      inputs: input.inputs,
-    }),
-  )
-  if (dispatched._tag === "Left") {
-    const error = dispatched.left
-    const at = timestampFromMillis(yield* Clock.currentTimeMillis)
-    if (createdNoRun(error)) {
+  const refuse = (error: GatewayError) =>
+    Effect.gen(function* () {
+      const at = timestampFromMillis(yield* Clock.currentTimeMillis)
       yield* updateRequest(input.requestId, (document) =>
         failAttempt(document, input.kind, attempt, { message: error.message, at }),
       )
@@ -172,103 +183,201 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
         attempt,
         cause: error,
       })
-    }
-    // The call may have reached GitHub: note it, and look for the run as after a 204.
-    yield* updateRequest(input.requestId, (document) =>
-      noteDispatchUncertain(document, input.kind, attempt, error.message),
-    )
-  }
+    })
 
-  const record = (runId: RunId, url: Option.Option<string>) =>
-    Effect.gen(function* () {
-      const attached = yield* updateRequest(input.requestId, (document) => {
-        const outcome = attachRun(document, input.kind, attempt, {
+  const actor = yield* gateway.identity.pipe(Effect.catchAll(refuse))
+  const lane = laneOf(input.repository, input.workflow, input.ref)
+  // A required token names the run exactly: no lane needed. Otherwise the lane makes the listing exact.
+  const lease: Option.Option<LaneLease> = input.requireToken
+    ? Option.none()
+    : Option.some(
+        yield* retryTransient(
+          lanes.acquire(lane, { requestId: input.requestId, kind: input.kind, attempt, actor }),
+        ).pipe(
+          Effect.tapError((error) =>
+            Effect.gen(function* () {
+              const at = timestampFromMillis(yield* Clock.currentTimeMillis)
+              yield* updateRequest(input.requestId, (document) =>
+                failAttempt(document, input.kind, attempt, {
+                  message: `not dispatched: ${error.message}`,
+                  at,
+                }),
+              )
+            }),
+          ),
+        ),
+      )
+  const learned = Option.match(lease, { onNone: () => emptyLaneRecord, onSome: (each) => each.record })
+  let held = lease
+  let ended = Option.isNone(lease)
+  const end = (runId: RunId | null, title: string) =>
+    Effect.suspend(() => {
+      if (ended || Option.isNone(held)) return Effect.void
+      ended = true
+      // The run is recorded whatever happens here: a lane that cannot be freed frees itself when its hold expires.
+      return retryTransient(
+        lanes.release(held.value, {
           runId,
-          ...Option.match(url, { onNone: () => ({}), onSome: (htmlUrl) => ({ url: htmlUrl }) }),
+          rendersRequestId: title !== "" && titleCarriesToken(title, input.requestId),
+        }),
+      ).pipe(Effect.catchAll((error) => Effect.logWarning("dispatch lane not released", error)))
+    })
+  const awaitLate = (dispatchedAt: number, until: number) =>
+    Effect.suspend(() => {
+      if (ended || Option.isNone(held)) return Effect.void
+      ended = true
+      return retryTransient(lanes.awaitRun(held.value, { dispatchedAt, until })).pipe(
+        Effect.catchAll((error) => Effect.logWarning("dispatch lane not marked awaiting its run", error)),
+      )
+    })
+
+  return yield* Effect.gen(function* () {
+    // After an ambiguous failure, runs of ours from before this instant are not this dispatch's.
+    const sentAt = yield* Clock.currentTimeMillis
+    const dispatched = yield* Effect.either(
+      gateway.dispatch({
+        repository: input.repository,
+        workflow: input.workflow,
+        ref: input.ref,
+        inputs: input.inputs,
+      }),
+    )
+    if (dispatched._tag === "Left") {
+      const error = dispatched.left
+      if (createdNoRun(error)) {
+        yield* end(null, "")
+        return yield* refuse(error)
+      }
+      // The call may have reached GitHub: note it, and look for the run, still holding the lane.
+      yield* updateRequest(input.requestId, (document) =>
+        noteDispatchUncertain(document, input.kind, attempt, error.message),
+      )
+    }
+
+    const record = (runId: RunId, url: Option.Option<string>) =>
+      Effect.gen(function* () {
+        const attached = yield* updateRequest(input.requestId, (document) => {
+          const outcome = attachRun(document, input.kind, attempt, {
+            runId,
+            ...Option.match(url, { onNone: () => ({}), onSome: (htmlUrl) => ({ url: htmlUrl }) }),
+          })
+          return outcome.document
         })
-        return outcome.document
+        const holds = attached.document.runs[input.kind]?.attempts.find(
+          (each) => each.attempt === attempt,
+        )?.runId
+        if (holds !== runId) {
+          return yield* new RunConflict({
+            requestId: input.requestId,
+            kind: input.kind,
+            runId,
+            detail: `attempt ${attempt} already holds run ${holds}`,
+          })
+        }
       })
-      const held = attached.document.runs[input.kind]?.attempts.find(
-        (each) => each.attempt === attempt,
-      )?.runId
-      if (held !== runId) {
-        return yield* new RunConflict({
+
+    if (dispatched._tag === "Right" && Option.isSome(dispatched.right.runId)) {
+      const runId = dispatched.right.runId.value
+      const claim = yield* retryTransient(claimRun({ kind: input.kind, runId, requestId: input.requestId }))
+      if (claim._tag === "OwnedByOther" || claim._tag === "Blocked") {
+        const conflict = new RunConflict({
           requestId: input.requestId,
           kind: input.kind,
           runId,
-          detail: `attempt ${attempt} already holds run ${held}`,
+          detail:
+            claim._tag === "OwnedByOther"
+              ? `GitHub named this run but the index gives it to ${claim.owner}`
+              : `the index entry is invalid (${claim.invalid.reason})`,
         })
+        // The attempt is left without a run: say why on it, so it is not silently stuck in `queued`.
+        yield* updateRequest(input.requestId, (document) =>
+          noteDispatchUncertain(document, input.kind, attempt, conflict.message),
+        )
+        yield* end(null, "")
+        return yield* conflict
       }
-    })
-
-  if (dispatched._tag === "Right" && Option.isSome(dispatched.right.runId)) {
-    const runId = dispatched.right.runId.value
-    const claim = yield* retryTransient(claimRun({ kind: input.kind, runId, requestId: input.requestId }))
-    if (claim._tag === "OwnedByOther" || claim._tag === "Blocked") {
-      const conflict = new RunConflict({
-        requestId: input.requestId,
-        kind: input.kind,
-        runId,
-        detail:
-          claim._tag === "OwnedByOther"
-            ? `GitHub named this run but the index gives it to ${claim.owner}`
-            : `the index entry is invalid (${claim.invalid.reason})`,
-      })
-      // The attempt is left without a run: say why on it, so it is not silently stuck in `queued`.
-      yield* updateRequest(input.requestId, (document) =>
-        noteDispatchUncertain(document, input.kind, attempt, conflict.message),
-      )
-      return yield* conflict
+      yield* record(runId, dispatched.right.htmlUrl)
+      yield* end(runId, "")
+      return yield* result(Option.some(runId), dispatched.right.htmlUrl, "run-details")
     }
-    yield* record(runId, dispatched.right.htmlUrl)
-    return yield* result(Option.some(runId), dispatched.right.htmlUrl, "run-details")
-  }
 
-  const serverTime = dispatched._tag === "Right" ? dispatched.right.serverTime : startedAt
-  const criteria: CandidateCriteria = {
-    ref: input.ref,
-    dispatchedAtMillis: serverTime,
-    toleranceMillis,
-    token: input.requestId,
-    requireToken: input.requireToken ?? false,
-  }
-  const lookOnce = Effect.gen(function* () {
-    const runs = yield* gateway
-      .listRuns({
-        repository: input.repository,
-        workflow: input.workflow,
-        branch: criteria.ref.replace(/^refs\/(heads|tags)\//, ""),
-        event: "workflow_dispatch",
-        createdFrom: serverTime - toleranceMillis,
-        perPage: 100,
-      })
-      .pipe(Stream.runCollect)
-    return yield* claimFirst(input, selectCandidates(runs, criteria))
-  })
-  const found = yield* lookOnce.pipe(
-    Effect.retry({
-      schedule: options.polls ?? resolutionPolls,
-      while: (error) =>
-        error._tag === "NoRunYet" || (error._tag === "GatewayError" && error.reason !== "NotFound"),
-    }),
-    Effect.map(Option.some),
-    Effect.catchTags({
-      NoRunYet: () => Effect.succeed(Option.none<WorkflowRun>()),
-      GatewayError: () => Effect.succeed(Option.none<WorkflowRun>()),
-    }),
-  )
-  if (Option.isNone(found)) {
-    yield* updateRequest(input.requestId, (document) =>
-      noteDispatchUncertain(
-        document,
-        input.kind,
-        attempt,
-        "no run found for this dispatch yet; reconcile or the webhook will attach it",
-      ),
+    const serverTime = dispatched._tag === "Right" ? dispatched.right.serverTime : sentAt
+    const criteria: CandidateCriteria = {
+      ref: input.ref,
+      dispatchedAtMillis: serverTime,
+      toleranceMillis,
+      token: input.requestId,
+      requireToken: (input.requireToken ?? false) || learned.rendersRequestId,
+      actor,
+      excludedTokens: otherRequestIds(learned, input.requestId),
+    }
+    // Runs the lane's earlier dispatches got: claimed already, never worth a store call.
+    const earlierRuns = new Set(learned.recent.flatMap((each) => (each.runId === null ? [] : [each.runId])))
+    /** Keeps the hold alive while polls run long (rate limits): a lost hold stops the claiming. */
+    const keepHold = Effect.gen(function* () {
+      if (Option.isNone(held)) return
+      const now = yield* Clock.currentTimeMillis
+      if (held.value.holder.expiresAt - now > laneSettings.holdMillis / 2) return
+      const renewed = yield* retryTransient(lanes.renew(held.value, now + laneSettings.holdMillis))
+      if (Option.isNone(renewed)) return yield* new LaneLost()
+      held = renewed
+    })
+    const lookOnce = Effect.gen(function* () {
+      const runs = yield* gateway
+        .listRuns({
+          repository: input.repository,
+          workflow: input.workflow,
+          branch: lane.branch,
+          event: "workflow_dispatch",
+          actor,
+          createdFrom: serverTime - toleranceMillis,
+          perPage: 100,
+        })
+        .pipe(Stream.runCollect)
+      const candidates = selectCandidates(runs, criteria).filter((run) => !earlierRuns.has(run.id))
+      if (candidates.length === 0) return yield* new NoRunYet()
+      yield* keepHold
+      return yield* claimFirst(input, candidates)
+    })
+    yield* Effect.sleep(options.firstLook ?? firstLook)
+    const found = yield* lookOnce.pipe(
+      Effect.retry({
+        schedule: options.polls ?? resolutionPolls,
+        while: (error) =>
+          error._tag === "NoRunYet" || (error._tag === "GatewayError" && error.reason !== "NotFound"),
+      }),
+      Effect.map(Option.some),
+      Effect.catchTags({
+        NoRunYet: () => Effect.succeed(Option.none<WorkflowRun>()),
+        GatewayError: () => Effect.succeed(Option.none<WorkflowRun>()),
+        LaneLost: () => Effect.succeed(Option.none<WorkflowRun>()),
+      }),
     )
-    return yield* result(Option.none(), Option.none(), "unresolved")
-  }
-  const url = Option.some(found.value.htmlUrl)
-  yield* record(found.value.id, url)
-  return yield* result(Option.some(found.value.id), url, "list")
+    if (Option.isNone(found)) {
+      const now = yield* Clock.currentTimeMillis
+      yield* awaitLate(serverTime, Math.max(now, serverTime) + laneSettings.lateRunWindowMillis)
+      yield* updateRequest(input.requestId, (document) =>
+        noteDispatchUncertain(
+          document,
+          input.kind,
+          attempt,
+          "no run found for this dispatch yet; its lane waits for it, and the webhook or reconcile will attach it",
+        ),
+      )
+      return yield* result(Option.none(), Option.none(), "unresolved")
+    }
+    const url = Option.some(found.value.htmlUrl)
+    yield* record(found.value.id, url)
+    yield* end(found.value.id, found.value.displayTitle)
+    return yield* result(Option.some(found.value.id), url, "list")
+  }).pipe(
+    // Failed or interrupted after the dispatch may have gone out: keep the lane for a late run.
+    Effect.onExit((exit) =>
+      exit._tag === "Success"
+        ? Effect.void
+        : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            awaitLate(startedAt, now + laneSettings.lateRunWindowMillis).pipe(Effect.ignore),
+          ),
+    ),
+  )
 })

@@ -66,7 +66,7 @@ export const correlations = tagged(
     incremental: true,
   }),
   "source",
-  ["index", "scan", "branch", "title", "name", "none"],
+  ["index", "lane", "scan", "branch", "title", "name", "none"],
 )
 
 /** Run index reads on the webhook path. */

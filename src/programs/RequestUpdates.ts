@@ -34,13 +34,20 @@ export const transientStoreRetries = Schedule.exponential("100 millis", 2).pipe(
   Schedule.intersect(Schedule.recurs(4)),
 )
 
+const isStoreError = (error: { readonly _tag: string }): error is StoreError => error._tag === "StoreError"
+
 /** Runs a store call, retrying transient failures on `transientStoreRetries`; every failure is counted. */
-export const retryTransient = <A, R>(
-  effect: Effect.Effect<A, StoreError, R>,
-): Effect.Effect<A, StoreError, R> =>
+export const retryTransient = <A, E extends { readonly _tag: string }, R>(
+  effect: Effect.Effect<A, E, R>,
+): Effect.Effect<A, E, R> =>
   effect.pipe(
-    Effect.tapError((error: StoreError) => Metric.increment(Metrics.storeErrors[error.reason])),
-    Effect.retry({ schedule: transientStoreRetries, while: isTransient }),
+    Effect.tapError((error) =>
+      isStoreError(error) ? Metric.increment(Metrics.storeErrors[error.reason]) : Effect.void,
+    ),
+    Effect.retry({
+      schedule: transientStoreRetries,
+      while: (error) => isStoreError(error) && isTransient(error),
+    }),
   )
 
 export interface UpdateOptions {

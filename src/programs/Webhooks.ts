@@ -1,15 +1,19 @@
 import { Clock, Data, Duration, Effect, Either, Metric, Option, Schedule, Schema, Stream } from "effect"
+import { titleCarriesToken } from "../domain/CandidateSelection.js"
 import { classifyRun } from "../domain/Classification.js"
+import { laneOf, waitingDispatchFor } from "../domain/DispatchLane.js"
 import { describeParseError } from "../domain/EntryValidation.js"
 import { attemptsOf, type RequestDocument } from "../domain/RequestDocument.js"
 import { RequestId } from "../domain/RequestId.js"
 import { applyRunEvent, type PatchOutcome, type RunEvent } from "../domain/RunEventPatch.js"
 import { timestampFromMillis } from "../domain/Timestamp.js"
 import type { WorkflowKind } from "../domain/WorkflowKind.js"
+import { RepositoryName } from "../domain/WorkflowRun.js"
 import { type DeliveryId, WorkflowRunPayload } from "../domain/WorkflowRunPayload.js"
 import { AttemptEvents } from "../ports/AttemptEvents.js"
 import { DeliveriesInFlight } from "../ports/DeliveriesInFlight.js"
 import { DeliveryLog } from "../ports/DeliveryLog.js"
+import { DispatchLanes } from "../ports/DispatchLanes.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { RunIndexStore } from "../ports/RunIndexStore.js"
 import type { StoreError } from "../ports/StoreError.js"
@@ -19,7 +23,7 @@ import { type RequestUnavailable, retryTransient, updateRequest } from "./Reques
 import { claimRun } from "./RunIndex.js"
 
 /** Where a run's request was found: the index first, then the bounded fallbacks, or nowhere. */
-export type CorrelationSource = "index" | "scan" | "branch" | "title" | "name" | "none"
+export type CorrelationSource = "index" | "lane" | "scan" | "branch" | "title" | "name" | "none"
 
 /** A delivery whose body cannot be a `workflow_run` event: 400, and nothing changes. */
 export class MalformedPayload extends Data.TaggedError("MalformedPayload")<{ readonly detail: string }> {
@@ -56,6 +60,7 @@ export type DeliveryResult =
 
 const decodePayload = Schema.decodeUnknownEither(Schema.parseJson(WorkflowRunPayload))
 const isRequestId = Schema.is(RequestId)
+const decodeRepository = Schema.decodeUnknownOption(RepositoryName)
 
 const runEventOf = (payload: WorkflowRunPayload): RunEvent => ({
   runId: payload.workflow_run.id,
@@ -109,11 +114,22 @@ const canTake = (document: RequestDocument, kind: WorkflowKind, event: RunEvent,
   return outcome._tag !== "NoAttempt" && outcome._tag !== "OtherRepository"
 }
 
+/** Who owns a run, how that was found, and — when a lane named the dispatch — which attempt. */
+export interface Owner {
+  readonly requestId: RequestId
+  readonly source: CorrelationSource
+  readonly attempt?: number
+}
+
 /**
- * Finds the request that owns a run: the run index, then — on a miss — the bounded fallbacks:
- * for destroy, a scan of recently modified requests for an attempt holding the run; then the branch
- * `request/<id>`, a request id in the title, then in the workflow name, each only when that request
- * exists and can take the run. A fallback hit claims the index entry, healing it.
+ * Finds the request that owns a run: the run index, then — on a miss — the lane of the run's
+ * (repository, workflow, branch): one read, and when a dispatch there is waiting for a run like this
+ * one, the run is claimed for it. Then the bounded fallbacks: for destroy and only when enabled
+ * (`destroyScanLimit` > 0, for deployments migrating from before the index), a scan of recently
+ * modified requests for an attempt holding the run; then the branch `request/<id>`, a request id in
+ * the title, then in the workflow name, each only when that request exists and can take the run. A
+ * fallback hit claims the index entry, healing it. Store operations never grow with the number of
+ * request documents, except in the opt-in scan.
  *
  * `correlate`, `handleWorkflowRun` and the store calls under them are untraced: a delivery has one
  * span, `Webhooks.processDelivery`, annotated with what they found. Each further span per delivery
@@ -122,15 +138,62 @@ const canTake = (document: RequestDocument, kind: WorkflowKind, event: RunEvent,
 export const correlate = Effect.fnUntraced(function* (kind: WorkflowKind, payload: WorkflowRunPayload) {
   const index = yield* RunIndexStore
   const requests = yield* RequestStore
+  const lanes = yield* DispatchLanes
   const settings = yield* WebhookSettings
   const event = runEventOf(payload)
-  const found = (requestId: RequestId, source: CorrelationSource) => Option.some({ requestId, source })
+  const found = (requestId: RequestId, source: CorrelationSource, attempt?: number) =>
+    Option.some<Owner>(attempt === undefined ? { requestId, source } : { requestId, source, attempt })
 
   const entry = yield* retryTransient(index.get({ kind, runId: event.runId }))
   yield* Metric.increment(
     Metrics.indexLookups[entry._tag === "Found" ? "hit" : entry._tag === "Missing" ? "miss" : "invalid"],
   )
   if (entry._tag === "Found") return found(entry.entry.requestId, "index")
+
+  const run = payload.workflow_run
+  const repository = decodeRepository(event.repository)
+  if (
+    run.event === "workflow_dispatch" &&
+    Option.isSome(repository) &&
+    run.head_branch !== null &&
+    run.path !== null &&
+    run.path !== ""
+  ) {
+    const lane = laneOf(repository.value, run.path, run.head_branch)
+    const record = yield* retryTransient(lanes.read(lane))
+    const now = yield* Clock.currentTimeMillis
+    const waiting = Option.flatMap(record, (each) =>
+      waitingDispatchFor(
+        each,
+        {
+          event: run.event,
+          actor: run.actor?.login ?? null,
+          triggeringActor: run.triggering_actor?.login ?? null,
+          createdAt: event.createdAt,
+          titleCarries: (requestId) => titleCarriesToken(run.display_title ?? "", requestId),
+        },
+        now,
+        settings.toleranceMillis,
+      ),
+    )
+    if (Option.isSome(waiting) && waiting.value.kind === kind) {
+      const holder = waiting.value
+      const claim = yield* retryTransient(claimRun({ kind, runId: event.runId, requestId: holder.requestId }))
+      if (claim._tag === "OwnedByOther") return found(claim.owner, "index")
+      if (claim._tag === "Claimed" || claim._tag === "AlreadyYours") {
+        // A dispatch that gave up polling is not coming back for its lane: free it on its behalf.
+        if (holder.awaiting) {
+          yield* retryTransient(
+            lanes.settle(lane, holder.token, {
+              runId: event.runId,
+              rendersRequestId: titleCarriesToken(run.display_title ?? "", holder.requestId),
+            }),
+          )
+        }
+        return found(holder.requestId, "lane", holder.attempt)
+      }
+    }
+  }
 
   const readable = (requestId: RequestId) =>
     Effect.map(retryTransient(requests.get(requestId)), (read) =>
@@ -152,7 +215,7 @@ export const correlate = Effect.fnUntraced(function* (kind: WorkflowKind, payloa
   > = [
     [
       "scan",
-      kind === "destroy"
+      kind === "destroy" && settings.destroyScanLimit > 0
         ? Effect.flatMap(retryTransient(requests.recentlyModified(settings.destroyScanLimit)), (ids) =>
             firstThatCanTake(ids, true),
           )
@@ -186,7 +249,7 @@ export const correlate = Effect.fnUntraced(function* (kind: WorkflowKind, payloa
     if (claim._tag === "OwnedByOther") return found(claim.owner, "index")
     return found(requestId.value, source)
   }
-  return Option.none<{ readonly requestId: RequestId; readonly source: CorrelationSource }>()
+  return Option.none<Owner>()
 })
 
 /** Applies one `workflow_run` payload: classify, correlate, patch the owning attempt with compare-and-set. */
@@ -207,12 +270,12 @@ export const handleWorkflowRun = Effect.fnUntraced(function* (payload: WorkflowR
   )
   if (Option.isNone(owner))
     return { outcome: "no-request", source: "none" as CorrelationSource, requestId: null, kind: kind.value }
-  const { requestId, source } = owner.value
+  const { requestId, source, attempt } = owner.value
   yield* Effect.annotateCurrentSpan({ requestId, source })
   const event = runEventOf(payload)
   let outcome: PatchOutcome = { _tag: "NoAttempt" }
   yield* updateRequest(requestId, (document) => {
-    outcome = applyRunEvent(document, kind.value, event, settings.toleranceMillis)
+    outcome = applyRunEvent(document, kind.value, event, settings.toleranceMillis, attempt)
     return outcome._tag === "Patched" ? Option.some(outcome.document) : Option.none()
   }).pipe(
     Effect.catchIf(

@@ -7,6 +7,7 @@ import { Duration, Effect, Layer, Redacted } from "effect"
 import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
 import { makeRouter } from "../../src/adapters/http/HttpService.js"
 import * as ObjectDeliveryLog from "../../src/adapters/ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "../../src/adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
 import * as S3Client from "../../src/adapters/objects/S3Client.js"
@@ -42,7 +43,12 @@ const silentEndpoint = Effect.acquireRelease(
 )
 
 const storesOn = (url: string, requestTimeout: Duration.DurationInput = "300 millis") =>
-  Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer, ObjectDeliveryLog.layer).pipe(
+  Layer.mergeAll(
+    ObjectRunIndexStore.layer,
+    ObjectRequestStore.layer,
+    ObjectDeliveryLog.layer,
+    ObjectDispatchLanes.layer,
+  ).pipe(
     Layer.provideMerge(S3ObjectStore.layer({ bucket: "stalled" })),
     Layer.provide(
       S3Client.layer({

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Option, Schema, TestClock } from "effect"
+import { type Duration, Effect, Fiber, Layer, Option, Schema, TestClock } from "effect"
 import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
+import * as ObjectDispatchLanes from "../../src/adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../../src/adapters/objects/MemoryObjectStore.js"
@@ -18,6 +19,7 @@ const world = (options: GitHubSimulator.SimulatorOptions) =>
   Layer.mergeAll(
     ObjectRunIndexStore.layer,
     ObjectRequestStore.layer,
+    ObjectDispatchLanes.layer,
     GitHubSimulator.layer({
       workflows: [
         { repository, file: "apply.yml", name: "Apply", runName: "Apply ${{ inputs.request_id }}" },
@@ -90,6 +92,29 @@ describe("dispatchRun", () => {
         runs.find((run) => run.id === Option.getOrThrow(result.runId))?.displayTitle,
         "Apply req_list",
       )
+    }).pipe(Effect.provide(world({ mode: "no-run-details" }))),
+  )
+
+  it.effect("another user's dispatch on the same workflow and branch, created first, is never claimed", () =>
+    Effect.gen(function* () {
+      const simulator = yield* GitHubSimulator.GitHubSimulator
+      const theirs = yield* simulator.addNoiseRun({
+        repository,
+        workflow: "destroy.yml",
+        event: "workflow_dispatch",
+        branch: "main",
+        actor: "someone-else",
+      })
+      // No title token to tell the runs apart: only the actor does.
+      const result = yield* dispatchWhileTimePasses(
+        input("req_ours", { kind: "destroy", workflow: "destroy.yml", inputs: {} }),
+      )
+      assert.strictEqual(result.source, "list")
+      assert.notStrictEqual(Option.getOrThrow(result.runId), theirs.id)
+      const ours = (yield* simulator.runs).find((run) => run.id === Option.getOrThrow(result.runId))
+      assert.strictEqual(ours?.actor, "run-index-bot")
+      const index = yield* (yield* RunIndexStore).get({ kind: "destroy", runId: theirs.id })
+      assert.strictEqual(index._tag, "Missing")
     }).pipe(Effect.provide(world({ mode: "no-run-details" }))),
   )
 
@@ -179,39 +204,70 @@ describe("dispatchRun", () => {
     }).pipe(Effect.provide(world({ mode: "run-details" }))),
   )
 
-  const pairs = 100
+  /** Lets simulated time pass in steps until the fiber is done: serialized lanes need more than one jump. */
+  const joinWhileTimePasses = <A, E>(
+    fiber: Fiber.Fiber<A, E>,
+    step: Duration.DurationInput = "5 seconds",
+    limit = 400,
+  ) =>
+    Effect.gen(function* () {
+      for (let index = 0; index < limit; index++) {
+        if (Option.isSome(yield* Fiber.poll(fiber))) break
+        yield* TestClock.adjust(step)
+      }
+      return yield* Fiber.join(fiber)
+    })
+
+  /** The run GitHub created for each request's first dispatch, from the simulator's own record. */
+  const createdBy = Effect.gen(function* () {
+    const simulator = yield* GitHubSimulator.GitHubSimulator
+    const created = new Map<string, number>()
+    for (const record of yield* simulator.dispatchedRequests) {
+      const id = record.request.inputs.request_id
+      if (id !== undefined && Option.isSome(record.runId)) created.set(id, record.runId.value)
+    }
+    return created
+  })
+
+  const concurrent = 12
   it.effect(
-    `${pairs} back-to-back pairs on one workflow and ref, resolved concurrently without run details, get distinct runs`,
+    `${concurrent} concurrent dispatches on one workflow and ref, without run details or token, each get the run their dispatch created`,
     () =>
       Effect.gen(function* () {
-        const requests = Array.from({ length: pairs * 2 }, (_, index) =>
-          input(`req_pair_${index}`, { kind: "destroy", workflow: "destroy.yml", inputs: {} }),
+        const requests = Array.from({ length: concurrent }, (_, index) =>
+          input(`req_lane_${index}`, {
+            kind: "destroy",
+            workflow: "destroy.yml",
+            inputs: { request_id: `req_lane_${index}` },
+          }),
         )
         const fiber = yield* Effect.fork(
           Effect.forEach(requests, (request) => dispatchRun(request), { concurrency: "unbounded" }),
         )
-        yield* TestClock.adjust("60 seconds")
-        const results = yield* Fiber.join(fiber)
-        const runIds = results.map((result) => Option.getOrThrow(result.runId))
-        assert.strictEqual(new Set(runIds).size, pairs * 2)
-      }).pipe(Effect.provide(world({ mode: "no-run-details" }))),
+        const results = yield* joinWhileTimePasses(fiber)
+        const created = yield* createdBy
+        for (const result of results) {
+          assert.strictEqual(Option.getOrThrow(result.runId), created.get(result.requestId))
+        }
+      }).pipe(Effect.provide(world({ mode: "no-run-details", runCreationDelay: "2 seconds" }))),
   )
 
-  it.effect(`with the request id in run-name, ${pairs} concurrent pairs each get exactly their own run`, () =>
-    Effect.gen(function* () {
-      const simulator = yield* GitHubSimulator.GitHubSimulator
-      const requests = Array.from({ length: pairs * 2 }, (_, index) =>
-        input(`req_token_${index}`, { requireToken: true }),
-      )
-      const fiber = yield* Effect.fork(
-        Effect.forEach(requests, (request) => dispatchRun(request), { concurrency: "unbounded" }),
-      )
-      yield* TestClock.adjust("60 seconds")
-      const results = yield* Fiber.join(fiber)
-      const titles = new Map((yield* simulator.runs).map((run) => [run.id, run.displayTitle]))
-      for (const result of results) {
-        assert.strictEqual(titles.get(Option.getOrThrow(result.runId)), `Apply ${result.requestId}`)
-      }
-    }).pipe(Effect.provide(world({ mode: "no-run-details" }))),
+  it.effect(
+    `with the request id in run-name required, ${concurrent} concurrent dispatches each get exactly their own run`,
+    () =>
+      Effect.gen(function* () {
+        const simulator = yield* GitHubSimulator.GitHubSimulator
+        const requests = Array.from({ length: concurrent }, (_, index) =>
+          input(`req_token_${index}`, { requireToken: true }),
+        )
+        const fiber = yield* Effect.fork(
+          Effect.forEach(requests, (request) => dispatchRun(request), { concurrency: "unbounded" }),
+        )
+        const results = yield* joinWhileTimePasses(fiber)
+        const titles = new Map((yield* simulator.runs).map((run) => [run.id, run.displayTitle]))
+        for (const result of results) {
+          assert.strictEqual(titles.get(Option.getOrThrow(result.runId)), `Apply ${result.requestId}`)
+        }
+      }).pipe(Effect.provide(world({ mode: "no-run-details" }))),
   )
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Layer, Metric, Option, Queue, Schema, TestClock } from "effect"
+import { Chunk, Clock, Effect, Fiber, Layer, Metric, Option, Queue, Schema, TestClock } from "effect"
 import * as AttemptEventHubLayer from "../../src/adapters/AttemptEventHub.js"
 import { AttemptEventHub } from "../../src/adapters/AttemptEventHub.js"
 import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
@@ -10,11 +10,13 @@ import { DeliveryLog } from "../../src/ports/DeliveryLog.js"
 import { RequestStore } from "../../src/ports/RequestStore.js"
 import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
 import { StoreError } from "../../src/ports/StoreError.js"
+import { WebhookSettings } from "../../src/ports/WebhookSettings.js"
 import { dispatchRun } from "../../src/programs/DispatchRun.js"
 import * as Metrics from "../../src/programs/Metrics.js"
 import { processDelivery, replayParked } from "../../src/programs/Webhooks.js"
 import { entry, requestId, runId } from "../support/fixtures.js"
 import { requestDocumentWithRun, workflowRunPayload } from "../support/payloads.js"
+import { joinWhileTimePasses, passTime } from "../support/time.js"
 import { attemptOf, repository, world } from "../support/world.js"
 
 const summary = (result: object) => ({ ...result }) as Record<string, unknown>
@@ -88,9 +90,79 @@ describe("webhook processing", () => {
     Effect.gen(function* () {
       const events = yield* dispatchAndFinish("req_scan", "destroy", "destroy.yml")
       yield* (yield* RunIndexStore).delete({ kind: "destroy", runId: runId(events[0]!.workflow_run.id) })
-      const result = yield* processDelivery(delivery(events[2]))
+      const result = yield* processDelivery(delivery(events[2])).pipe(
+        Effect.provideService(WebhookSettings, { ...WebhookSettings.defaultValue(), destroyScanLimit: 200 }),
+      )
       assert.deepInclude(summary(result), { _tag: "Processed", source: "scan", requestId: "req_scan" })
     }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect(
+    "the scan of recent requests is off unless enabled: a destroy run with no entry finds nothing",
+    () =>
+      Effect.gen(function* () {
+        const events = yield* dispatchAndFinish("req_noscan", "destroy", "destroy.yml")
+        yield* (yield* RunIndexStore).delete({ kind: "destroy", runId: runId(events[0]!.workflow_run.id) })
+        const result = yield* processDelivery(delivery(events[2]))
+        assert.deepInclude(summary(result), { _tag: "Processed", source: "none", requestId: null })
+      }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect(
+    "a late run of a dispatch whose polls ended goes to it through its lane, and only then does the next dispatch on the lane start",
+    () =>
+      Effect.gen(function* () {
+        const simulator = yield* GitHubSimulator.GitHubSimulator
+        const destroy = (id: string) =>
+          dispatchRun({
+            kind: "destroy",
+            requestId: requestId(id),
+            repository,
+            workflow: "destroy.yml",
+            ref: "main",
+            inputs: { request_id: id },
+          })
+        const late = yield* Effect.fork(destroy("req_late"))
+        assert.strictEqual((yield* joinWhileTimePasses(late)).source, "unresolved")
+        const next = yield* Effect.fork(destroy("req_next"))
+        yield* passTime("25 seconds")
+        assert.isTrue(
+          Option.isNone(yield* Fiber.poll(next)),
+          "the next dispatch waits while the lane awaits a run",
+        )
+        assert.strictEqual((yield* simulator.dispatchedRequests).length, 1)
+
+        // A stranger's run on the same workflow and branch is never the waiting dispatch's.
+        const stranger = yield* simulator.addNoiseRun({
+          repository,
+          workflow: "destroy.yml",
+          event: "workflow_dispatch",
+          branch: "main",
+          actor: "someone-else",
+        })
+        const published = yield* simulator.publishedEvents
+        const strangers = published.filter((event) => event.workflow_run.id === stranger.id)
+        const ignored = yield* processDelivery(delivery(strangers[0]))
+        assert.deepInclude(summary(ignored), { _tag: "Processed", source: "none" })
+
+        const lateRun = Option.getOrThrow((yield* simulator.dispatchedRequests)[0]!.runId)
+        const requested = published.find((event) => event.workflow_run.id === lateRun)!
+        const result = yield* processDelivery(delivery(requested))
+        assert.deepInclude(summary(result), { _tag: "Processed", source: "lane", requestId: "req_late" })
+        assert.strictEqual((yield* attemptOf("req_late", "destroy"))?.runId, lateRun)
+
+        const settledAt = yield* Clock.currentTimeMillis
+        assert.strictEqual((yield* joinWhileTimePasses(next)).source, "unresolved")
+        const second = (yield* simulator.dispatchedRequests)[1]!
+        assert.isAtLeast(second.at, settledAt, "dispatched only once the late run had gone to its dispatch")
+        yield* passTime("1 minute")
+        const nextRun = Option.getOrThrow((yield* simulator.dispatchedRequests)[1]!.runId)
+        const nextRequested = (yield* simulator.publishedEvents).find(
+          (event) => event.workflow_run.id === nextRun,
+        )!
+        const nextResult = yield* processDelivery(delivery(nextRequested))
+        assert.deepInclude(summary(nextResult), { _tag: "Processed", source: "lane", requestId: "req_next" })
+      }).pipe(Effect.provide(world({ mode: "no-run-details", runCreationDelay: "40 seconds" }))),
   )
 
   it.effect("a run on the branch request/<id> attaches to that request's unresolved attempt", () =>
@@ -106,9 +178,8 @@ describe("webhook processing", () => {
           inputs: {},
         }),
       )
-      yield* TestClock.adjust("30 seconds")
-      assert.strictEqual((yield* Fiber.join(fiber)).source, "unresolved")
-      yield* TestClock.adjust("2 minutes")
+      assert.strictEqual((yield* joinWhileTimePasses(fiber)).source, "unresolved")
+      yield* passTime("2 minutes")
       const created = (yield* simulator.publishedEvents)[0]!
       const onBranch = {
         ...created,

@@ -38,6 +38,7 @@ export interface RunJson {
   readonly url: string
   readonly workflow_id: number
   readonly actor: { readonly login: string } | null
+  readonly triggering_actor: { readonly login: string } | null
   readonly repository: { readonly full_name: string }
 }
 
@@ -47,6 +48,25 @@ export interface GitHubStandInOptions {
    * `"refused"` answers 400 naming the field (GHES ≤ 3.20), `"ignored"` answers 204 as before the field.
    */
   readonly runDetails?: "supported" | "refused" | "ignored"
+  /** The login `GET /user` answers for a token, and the actor of runs dispatched with one (default `octocat`). */
+  readonly user?: string
+  /** The slug `GET /app` answers; runs dispatched with its installation token are `<slug>[bot]`'s (default `run-index-standin`). */
+  readonly appSlug?: string
+  /**
+   * When set, a dispatch's run is created a random delay in this range after the call (ms), as GitHub
+   * does, so runs can appear out of dispatch order; by default it is created before the answer.
+   * Delayed runs can only be learned by listing (a `return_run_details` dispatch still answers 204).
+   */
+  readonly runDelay?: { readonly minMillis: number; readonly maxMillis: number }
+}
+
+/** The stand-in's own record of a dispatch and the run it created. */
+export interface CreatedRun {
+  /** The `inputs` the dispatch call sent (`{}` when none). */
+  readonly inputs: Readonly<Record<string, unknown>>
+  /** Who dispatched: the token's login, the App's bot, or the login given to `dispatchAs`. */
+  readonly login: string
+  readonly runId: number
 }
 
 export interface GitHubStandIn {
@@ -60,6 +80,16 @@ export interface GitHubStandIn {
   readonly setClock: (now: number) => void
   /** Every request answered so far, in arrival order. */
   readonly requests: ReadonlyArray<StandInRequest>
+  /** Which dispatch created which run, in order of creation (runs given to `addRuns` are not here). */
+  readonly created: ReadonlyArray<CreatedRun>
+  /**
+   * Someone else's dispatch, as if through the API with their credentials: creates a
+   * `workflow_dispatch` run of `login` (after `runDelay` when set) without a request to the stand-in.
+   */
+  readonly dispatchAs: (
+    login: string,
+    dispatch: { readonly repository: string; readonly workflow: string; readonly ref: string },
+  ) => void
   readonly close: () => Promise<void>
 }
 
@@ -77,6 +107,7 @@ export const runJson = (
 ): RunJson => {
   const repository = fields.repository?.full_name ?? "octo/infra"
   const path = fields.path ?? ".github/workflows/apply.yml"
+  const actor = fields.actor === undefined ? { login: "octocat" } : fields.actor
   return {
     name: "apply",
     display_title: `apply run ${fields.id}`,
@@ -91,7 +122,8 @@ export const runJson = (
     html_url: `https://github.com/${repository}/actions/runs/${fields.id}`,
     url: `https://api.github.com/repos/${repository}/actions/runs/${fields.id}`,
     workflow_id: workflowIds.get(path.split("/").pop() ?? "") ?? 100,
-    actor: { login: "octocat" },
+    actor,
+    triggering_actor: actor,
     repository: { full_name: repository },
     ...fields,
   }
@@ -135,14 +167,19 @@ const createdMatches = (qualifier: string | undefined, createdAt: string): boole
 /**
  * A loopback server that speaks enough of GitHub's REST API for the Octokit gateway: workflow
  * dispatch (with and without `return_run_details`), a workflow's runs with GitHub's filters, `Link`
- * pagination and ETags (304 on `If-None-Match`), one run, and GitHub App installation tokens.
+ * pagination and ETags (304 on `If-None-Match`), one run, GitHub App installation tokens, and who
+ * the caller is (`GET /user`, `GET /app`).
  * Scripted answers per route come first: errors, rate limits, odd bodies.
  */
 export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Promise<GitHubStandIn> => {
   const runDetails = options.runDetails ?? "supported"
+  const user = options.user ?? "octocat"
+  const appSlug = options.appSlug ?? "run-index-standin"
   const scripts = new Map<string, Array<StandInResponse>>()
   const requests: Array<StandInRequest> = []
   const runs: Array<RunJson> = []
+  const created: Array<CreatedRun> = []
+  const pending = new Set<ReturnType<typeof setTimeout>>()
   let now: number | undefined
   let nextRunId = 9_000_000_001
   let baseUrl = ""
@@ -163,6 +200,7 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
           (run.path.endsWith(`/${workflow}`) || String(run.workflow_id) === workflow) &&
           (query.branch === undefined || run.head_branch === query.branch) &&
           (query.event === undefined || run.event === query.event) &&
+          (query.actor === undefined || run.actor?.login === query.actor) &&
           createdMatches(query.created, run.created_at),
       )
       .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id)
@@ -190,7 +228,57 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
     return { status: 200, headers: { etag, ...linkHeader }, body }
   }
 
-  const dispatch = (repository: string, workflow: string, body: unknown): StandInResponse => {
+  /** Who a request authenticates as: the App's bot for its installation token, else the token's user. */
+  const loginOf = (headers: IncomingHttpHeaders) =>
+    headers.authorization?.startsWith("token ghs_standin_installation_") ? `${appSlug}[bot]` : user
+
+  const createRun = (
+    repository: string,
+    workflow: string,
+    ref: string,
+    login: string,
+    inputs: Readonly<Record<string, unknown>>,
+  ): RunJson => {
+    const id = nextRunId++
+    const run = runJson({
+      id,
+      created_at: new Date(clock()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      path: `.github/workflows/${workflow}`,
+      name: workflow.replace(/\.ya?ml$/, ""),
+      head_branch: ref.replace(/^refs\/heads\//, ""),
+      actor: { login },
+      repository: { full_name: repository },
+    })
+    runs.push(run)
+    created.push({ inputs, login, runId: id })
+    return run
+  }
+
+  /** Creates the run after a random delay in `runDelay`. */
+  const createLater = (
+    repository: string,
+    workflow: string,
+    ref: string,
+    login: string,
+    inputs: Readonly<Record<string, unknown>>,
+  ) => {
+    const { minMillis, maxMillis } = options.runDelay ?? { minMillis: 0, maxMillis: 0 }
+    const timer = setTimeout(
+      () => {
+        pending.delete(timer)
+        createRun(repository, workflow, ref, login, inputs)
+      },
+      minMillis + Math.random() * (maxMillis - minMillis),
+    )
+    pending.add(timer)
+  }
+
+  const dispatch = (
+    repository: string,
+    workflow: string,
+    body: unknown,
+    headers: IncomingHttpHeaders,
+  ): StandInResponse => {
     if (runDetails === "refused" && field(body, "return_run_details") !== undefined) {
       return {
         status: 400,
@@ -202,17 +290,16 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
     }
     const ref = field(body, "ref")
     if (typeof ref !== "string") return { status: 422, body: { message: "Invalid request: ref is missing" } }
-    const id = nextRunId++
-    const created = new Date(clock()).toISOString().replace(/\.\d{3}Z$/, "Z")
-    const run = runJson({
-      id,
-      created_at: created,
-      path: `.github/workflows/${workflow}`,
-      name: workflow.replace(/\.ya?ml$/, ""),
-      head_branch: ref.replace(/^refs\/heads\//, ""),
-      repository: { full_name: repository },
-    })
-    runs.push(run)
+    const sent = field(body, "inputs")
+    const inputs: Readonly<Record<string, unknown>> =
+      typeof sent === "object" && sent !== null ? (sent as Record<string, unknown>) : {}
+    const login = loginOf(headers)
+    if (options.runDelay !== undefined) {
+      createLater(repository, workflow, ref, login, inputs)
+      return { status: 204 }
+    }
+    const run = createRun(repository, workflow, ref, login, inputs)
+    const id = run.id
     if (runDetails === "supported" && field(body, "return_run_details") === true) {
       return {
         status: 200,
@@ -232,6 +319,18 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
   ): StandInResponse => {
     const segments = url.pathname.split("/").slice(1).map(decodeURIComponent)
     const [root, owner, repo, actions, collection, id, leaf] = segments
+    if (method === "GET" && url.pathname === "/user") {
+      if (headers.authorization?.startsWith("token ghs_")) {
+        return { status: 403, body: { message: "Resource not accessible by integration" } }
+      }
+      return { status: 200, body: { login: user, id: 583231, type: "User" } }
+    }
+    if (method === "GET" && url.pathname === "/app") {
+      if (!headers.authorization?.startsWith("bearer ")) {
+        return { status: 401, body: { message: "A JSON web token could not be decoded" } }
+      }
+      return { status: 200, body: { id: 12345, slug: appSlug, name: appSlug } }
+    }
     if (method === "POST" && root === "app" && owner === "installations" && actions === "access_tokens") {
       return {
         status: 201,
@@ -253,7 +352,7 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
     }
     if (collection === "workflows" && id !== undefined && segments.length === 7) {
       if (method === "GET" && leaf === "runs") return listRuns(repository, id, query, headers, url)
-      if (method === "POST" && leaf === "dispatches") return dispatch(repository, id, body)
+      if (method === "POST" && leaf === "dispatches") return dispatch(repository, id, body, headers)
     }
     return notFound
   }
@@ -315,8 +414,15 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
       now = time
     },
     requests,
+    created,
+    dispatchAs: (login, { repository, workflow, ref }) => {
+      if (options.runDelay !== undefined) createLater(repository, workflow, ref, login, {})
+      else createRun(repository, workflow, ref, login, {})
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const timer of pending) clearTimeout(timer)
+        pending.clear()
         server.close((error) => (error === undefined ? resolve() : reject(error)))
         server.closeAllConnections()
       }),

@@ -1,6 +1,7 @@
 import { Effect, Layer, Schema } from "effect"
 import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
 import * as ObjectDeliveryLog from "../../src/adapters/ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "../../src/adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../../src/adapters/objects/MemoryObjectStore.js"
@@ -23,6 +24,7 @@ export const world = <Extra = never>(
     ObjectRunIndexStore.layer,
     ObjectRequestStore.layer,
     ObjectDeliveryLog.layer,
+    ObjectDispatchLanes.layer,
     GitHubSimulator.layer({
       workflows: [
         { repository, file: "plan.yml", name: "Plan", runName: "Plan ${{ inputs.request_id }}" },

@@ -30,6 +30,16 @@ const positive = (name: string, fallback: number) =>
     ),
   )
 
+const probability = (name: string) =>
+  Options.float(name).pipe(
+    Options.withDefault(0),
+    Options.mapEffect((value) =>
+      value >= 0 && value <= 1
+        ? Effect.succeed(value)
+        : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} ${value}: must be from 0 to 1`))),
+    ),
+  )
+
 /** A fresh temporary directory for `--store directory`, removed when the command ends. */
 const temporaryDirectory = Effect.acquireRelease(
   Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectory({ prefix: "run-index-simulate-" })),
@@ -115,6 +125,22 @@ export const simulate = Command.make(
         "memory; directory (a temporary one); s3 (TFPILOT_REQUESTS_BUCKET, under simulations/<seed>-<time>/)",
       ),
     ),
+    instances: positive("instances", 1).pipe(
+      Options.withDescription(
+        "dispatcher-and-webhook instances, each with its own in-process state, on the one store; dispatches and deliveries are spread over them (default 1)",
+      ),
+    ),
+    lanes: Options.choice("lanes", ["on", "off"] as const).pipe(
+      Options.withDefault("on" as const),
+      Options.withDescription(
+        "on: dispatches that cannot be told their run hold a dispatch lane; off: an ABLATION with lanes that never wait, to show what lanes buy (default on)",
+      ),
+    ),
+    foreignDispatches: probability("foreign-dispatches").pipe(
+      Options.withDescription(
+        "the chance per burst that someone else dispatches the workflow with our identity, without lanes: the ambiguity nothing on our side resolves without run details or a token (default 0)",
+      ),
+    ),
     report: Options.text("report").pipe(
       Options.optional,
       Options.withDescription("also write a self-contained HTML report with charts to this file"),
@@ -136,6 +162,9 @@ export const simulate = Command.make(
         faults: input.faults,
         strategy: input.strategy,
         store: input.store,
+        instances: input.instances,
+        lanes: input.lanes === "on",
+        foreignDispatches: input.foreignDispatches,
       }
       const objects = yield* objectsFor(input.store, input.seed)
       const report = yield* Effect.tryPromise({
@@ -152,6 +181,6 @@ export const simulate = Command.make(
     }).pipe(Effect.scoped),
 ).pipe(
   Command.withDescription(
-    "dispatch many requests through the real programs against a simulated GitHub, deliver every webhook (late, twice, out of order, with faults), then check the invariants (exit 1 when a required one is violated)",
+    "dispatch many requests through the real programs against a simulated GitHub, deliver every webhook (late, twice, out of order, with faults), then check the invariants against GitHub's record of which dispatch created which run (exit 1 when one is violated)",
   ),
 )

@@ -5,6 +5,7 @@ import { GatewayError, WorkflowRunsGateway } from "../../ports/WorkflowRunsGatew
 const notConfigured = (detail: string) => {
   const error = (operation: string) => new GatewayError({ reason: "NotConfigured", operation, detail })
   return WorkflowRunsGateway.of({
+    identity: Effect.fail(error("identity")),
     dispatch: () => Effect.fail(error("dispatch")),
     listRuns: () => Stream.fail(error("listRuns")),
     getRun: () => Effect.fail(error("getRun")),
@@ -13,7 +14,7 @@ const notConfigured = (detail: string) => {
 
 /**
  * GitHub through Octokit, configured from `GITHUB_API_URL`, `GITHUB_TOKEN` or the `GITHUB_APP_*`
- * variables. Without them, commands that need GitHub fail with a message naming the variables,
+ * variables, and `GITHUB_ACTOR` for the identity when it is set. Without them, commands that need GitHub fail with a message naming the variables,
  * and the index commands and the service run as usual. Octokit is loaded only when configured.
  */
 export const layer: Layer.Layer<WorkflowRunsGateway, ConfigError.ConfigError> = Layer.unwrapEffect(
@@ -23,7 +24,7 @@ export const layer: Layer.Layer<WorkflowRunsGateway, ConfigError.ConfigError> = 
     )
     const options = yield* Effect.either(OctokitClient.config)
     if (Either.isRight(options)) {
-      return OctokitGateway.layer.pipe(Layer.provide(OctokitClient.layer(options.right)))
+      return OctokitGateway.layerConfig.pipe(Layer.provide(OctokitClient.layer(options.right)))
     }
     const error = options.left
     if (ConfigError.isMissingData(error))

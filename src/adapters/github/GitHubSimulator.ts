@@ -135,11 +135,24 @@ export interface DispatchRecord {
   readonly failure: Option.Option<GatewayFailureReason>
 }
 
+/**
+ * A delay drawn per dispatch from the seed: uniform in [`min`, `max`], except that with probability
+ * `tail.probability` it is uniform in [`max`, `tail.max`] — GitHub under load.
+ */
+export interface DelayRange {
+  readonly min: Duration.DurationInput
+  readonly max: Duration.DurationInput
+  readonly tail?: { readonly probability: number; readonly max: Duration.DurationInput }
+}
+
 export interface SimulatorOptions {
   /** Default `run-details`. */
   readonly mode?: SimulatorMode
-  /** `no-run-details` and `ghes`: how long after the dispatch the run exists (default 2 s). */
-  readonly runCreationDelay?: Duration.DurationInput
+  /**
+   * `no-run-details` and `ghes`: how long after the dispatch the run exists — one delay (default
+   * 2 s), or a range drawn per dispatch, so runs appear in another order than their dispatches.
+   */
+  readonly runCreationDelay?: Duration.DurationInput | DelayRange
   /** From creation (or re-run) to `in_progress` (default 5 s). */
   readonly startDelay?: Duration.DurationInput
   /** From `in_progress` to `completed` (default 60 s). */
@@ -156,7 +169,7 @@ export interface SimulatorOptions {
   readonly seed?: number
   /** The run ids start near this (default 10 000 000 000) and rise by 1 to 4 per run. */
   readonly firstRunId?: number
-  /** The login of dispatched runs (default `run-index-bot`). */
+  /** The login of dispatched runs, which the gateway's `identity` answers (default `run-index-bot`). */
   readonly actor?: string
   /** A rate-limit fault's `resetAt` is now plus this, up to the next whole second (default 60 s). */
   readonly rateLimitReset?: Duration.DurationInput
@@ -294,7 +307,28 @@ const operationNames: Record<CallOperation, string> = {
 }
 
 /** Salts keep the seeded draws for different purposes independent. */
-const salt = { runId: 1, conclusion: 2, fault: 3, status: 4 } as const
+const salt = { runId: 1, conclusion: 2, fault: 3, status: 4, creationDelay: 5, creationTail: 6 } as const
+
+const isDelayRange = (delay: Duration.DurationInput | DelayRange): delay is DelayRange =>
+  typeof delay === "object" && delay !== null && "min" in delay && "max" in delay
+
+/** The delay of the `sequence`-th draw: fixed, or from the range as `DelayRange` says. */
+const delayDrawer = (delay: Duration.DurationInput | DelayRange, seed: number) => {
+  if (!isDelayRange(delay)) {
+    const fixed = Duration.toMillis(delay)
+    return (_sequence: number) => fixed
+  }
+  const min = Duration.toMillis(delay.min)
+  const max = Duration.toMillis(delay.max)
+  const tail =
+    delay.tail === undefined ? undefined : { ...delay.tail, max: Duration.toMillis(delay.tail.max) }
+  return (sequence: number) => {
+    const spread = unitInterval(seed, salt.creationDelay, sequence)
+    return tail !== undefined && unitInterval(seed, salt.creationTail, sequence) < tail.probability
+      ? Math.round(max + (tail.max - max) * spread)
+      : Math.round(min + (max - min) * spread)
+  }
+}
 
 /** GitHub's timestamps and `Date` header have whole-second resolution. */
 const wholeSeconds = (millis: number) => Math.floor(millis / 1000) * 1000
@@ -345,7 +379,7 @@ const atNow = <A>(change: (now: number) => A): Effect.Effect<A> =>
 const make = (options: SimulatorOptions) =>
   Effect.gen(function* () {
     const mode = options.mode ?? "run-details"
-    const runCreationDelay = Duration.toMillis(options.runCreationDelay ?? "2 seconds")
+    const runCreationDelay = delayDrawer(options.runCreationDelay ?? "2 seconds", options.seed ?? 0)
     const startDelay = Duration.toMillis(options.startDelay ?? "5 seconds")
     const runDuration = Duration.toMillis(options.runDuration ?? "60 seconds")
     const rateLimitReset = Duration.toMillis(options.rateLimitReset ?? "60 seconds")
@@ -415,6 +449,8 @@ const make = (options: SimulatorOptions) =>
         updatedAt: run.updatedAt,
         htmlUrl: htmlUrlOf(run),
         actor: run.actor,
+        // The simulator has one actor per run: its re-runs are the dispatcher's, as are noise runs'.
+        triggeringActor: run.actor,
       })
 
     const publish = (action: WorkflowRunEvent["action"], run: SimulatedRun) => {
@@ -679,7 +715,7 @@ const make = (options: SimulatorOptions) =>
           serverTime,
         })
       }
-      schedule(now + runCreationDelay, { _tag: "Create", creation, record })
+      schedule(now + runCreationDelay(counts.dispatch), { _tag: "Create", creation, record })
       return Either.right({ runId: Option.none(), runUrl: Option.none(), htmlUrl: Option.none(), serverTime })
     }
 
@@ -721,14 +757,15 @@ const make = (options: SimulatorOptions) =>
         )
       }
       const perPage = Math.max(1, Math.min(Math.trunc(filter.perPage ?? defaultPerPage), perPageMax))
-      const { branch, event, createdFrom } = filter
+      const { branch, event, actor, createdFrom } = filter
       const reachable =
-        branch !== undefined || event !== undefined || createdFrom !== undefined
+        branch !== undefined || event !== undefined || actor !== undefined || createdFrom !== undefined
           ? filteredResultLimit
           : Number.POSITIVE_INFINITY
       const matches = (run: SimulatedRun) =>
         (branch === undefined || run.headBranch === branch) &&
         (event === undefined || run.event === event) &&
+        (actor === undefined || run.actor === actor) &&
         (createdFrom === undefined || run.createdAt >= createdFrom)
       const runs = workflow.runs
       const oldest = createdFrom === undefined ? 0 : firstCreatedFrom(runs, createdFrom)
@@ -872,9 +909,12 @@ const make = (options: SimulatorOptions) =>
     })
 
     const gateway = WorkflowRunsGateway.of({
+      // The dispatch actor, answered without a call: the real gateway learns it once per process (or
+      // from GITHUB_ACTOR), so counting it in `callCounts` would charge every dispatch for one call.
       dispatch: Effect.fn("GitHubSimulator.dispatch")(function* (request) {
         return yield* yield* atNow((now) => dispatchAt(request, now))
       }),
+      identity: Effect.succeed(dispatchActor),
       listRuns: (filter) =>
         Stream.paginateChunkEffect<ListingCursor, WorkflowRun, GatewayError, never>({ page: 1 }, (cursor) =>
           listPage(filter, cursor),

@@ -1,6 +1,19 @@
-import { Chunk, Clock, Duration, Effect, Layer, Metric, Option, Ref, Schema, Stream } from "effect"
+import {
+  Chunk,
+  Clock,
+  type ConfigError,
+  Duration,
+  Effect,
+  Layer,
+  Metric,
+  Option,
+  Ref,
+  Schema,
+  Stream,
+} from "effect"
 import { RunId } from "../../domain/RunId.js"
 import {
+  GitHubLogin,
   type RepositoryName,
   RepositoryName as RepositoryNameSchema,
   splitRepository,
@@ -15,6 +28,7 @@ import {
   WorkflowRunsGateway,
 } from "../../ports/WorkflowRunsGateway.js"
 import * as Metrics from "../../programs/Metrics.js"
+import * as Settings from "../Settings.js"
 import { OctokitClient } from "./OctokitClient.js"
 
 /** Runs per page when the filter does not say: GitHub's maximum, so a listing takes as few calls as it can. */
@@ -172,6 +186,9 @@ const GitHubRun = Schema.Struct({
   updated_at: Schema.Date,
   html_url: Schema.String,
   actor: Schema.optionalWith(Schema.NullOr(Schema.Struct({ login: Schema.String })), { default: () => null }),
+  triggering_actor: Schema.optionalWith(Schema.NullOr(Schema.Struct({ login: Schema.String })), {
+    default: () => null,
+  }),
   repository: Schema.Struct({ full_name: RepositoryNameSchema }),
 })
 type GitHubRun = typeof GitHubRun.Type
@@ -192,10 +209,27 @@ const toWorkflowRun = (run: GitHubRun): WorkflowRun => ({
   updatedAt: run.updated_at.getTime(),
   htmlUrl: run.html_url,
   actor: run.actor?.login ?? null,
+  triggeringActor: run.triggering_actor?.login ?? null,
 })
 
 const decodeRun = Schema.decodeUnknown(GitHubRun)
 const decodeRunsPage = Schema.decodeUnknown(Schema.Struct({ workflow_runs: Schema.Array(GitHubRun) }))
+
+/** How the client authenticates, as Octokit's auth strategy reports it (`auth()` without a request). */
+const Authentication = Schema.Struct({ type: Schema.String, tokenType: Schema.optional(Schema.String) })
+const decodeAuthentication = Schema.decodeUnknown(Authentication)
+
+/** `GET /user`: the user a token belongs to. */
+const decodeUser = Schema.decodeUnknown(Schema.Struct({ login: GitHubLogin }))
+
+/** `GET /app`: the App a JWT belongs to; its runs' actor is its bot account, `<slug>[bot]`. */
+const decodeApp = Schema.decodeUnknown(
+  Schema.Struct({
+    slug: Schema.String.pipe(
+      Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, { message: () => "must be a GitHub App slug" }),
+    ),
+  }),
+)
 
 /** GitHub's date filter wants whole seconds; flooring keeps `>=` inclusive. */
 const createdFilter = (from: number): string =>
@@ -215,9 +249,12 @@ interface CachedPage {
 const refusesRunDetails = (error: GatewayError): boolean =>
   (error.status === 400 || error.status === 422) && error.detail.includes("return_run_details")
 
-/** GitHub Actions through the Octokit in `OctokitClient`. */
-export const layer: Layer.Layer<WorkflowRunsGateway, never, OctokitClient> = Layer.effect(
-  WorkflowRunsGateway,
+export interface OctokitGatewayOptions {
+  /** The login whose runs the dispatches create, when known (`GITHUB_ACTOR`); otherwise asked of GitHub. */
+  readonly actor?: string
+}
+
+const make = (options: OctokitGatewayOptions) =>
   Effect.gen(function* () {
     const octokit = yield* OctokitClient
     /** False once this server refused `return_run_details`: later dispatches leave it out. */
@@ -390,6 +427,7 @@ export const layer: Layer.Layer<WorkflowRunsGateway, never, OctokitClient> = Lay
           workflow_id: filter.workflow,
           ...(filter.branch === undefined ? {} : { branch: filter.branch }),
           ...(filter.event === undefined ? {} : { event: filter.event }),
+          ...(filter.actor === undefined ? {} : { actor: filter.actor }),
           ...(filter.createdFrom === undefined ? {} : { created: createdFilter(filter.createdFrom) }),
           per_page: filter.perPage ?? defaultPerPage,
         },
@@ -429,6 +467,71 @@ export const layer: Layer.Layer<WorkflowRunsGateway, never, OctokitClient> = Lay
       return Option.some(toWorkflowRun(run))
     })
 
-    return WorkflowRunsGateway.of({ dispatch, listRuns, getRun })
-  }),
+    const askIdentity = Effect.gen(function* () {
+      const authentication = yield* call("identity", "authentication", () => octokit.auth({ type: "app" }))
+      const { type, tokenType } = yield* decodeAuthentication(authentication).pipe(
+        Effect.mapError((error) => undecodable("identity", "authentication", error)),
+      )
+      if (type === "app" || tokenType === "app") {
+        const app = yield* call("identity", "GET /app", (signal) =>
+          octokit.rest.apps.getAuthenticated({ request: { signal } }),
+        )
+        const { slug } = yield* decodeApp(app.data).pipe(
+          Effect.mapError((error) => undecodable("identity", "GET /app", error)),
+        )
+        return `${slug}[bot]`
+      }
+      if (tokenType === "installation") {
+        return yield* new GatewayError({
+          reason: "NotConfigured",
+          operation: "identity",
+          detail:
+            "an installation token cannot say which App it belongs to: set GITHUB_ACTOR to the login its runs show (<slug>[bot])",
+        })
+      }
+      const user = yield* call("identity", "GET /user", (signal) =>
+        octokit.rest.users.getAuthenticated({ request: { signal } }),
+      )
+      const { login } = yield* decodeUser(user.data).pipe(
+        Effect.mapError((error) => undecodable("identity", "GET /user", error)),
+      )
+      return login
+    })
+
+    /** The identity once learned; a failure leaves it unset so the next call asks again. */
+    const learned = yield* Ref.make(Option.fromNullable(options.actor))
+    const learning = yield* Effect.makeSemaphore(1)
+    const identity = Effect.flatMap(Ref.get(learned), (known) =>
+      Option.isSome(known)
+        ? Effect.succeed(known.value)
+        : learning.withPermits(1)(
+            // Callers that waited for the permit find what the first one learned.
+            Effect.flatMap(Ref.get(learned), (again) =>
+              Option.isSome(again)
+                ? Effect.succeed(again.value)
+                : Effect.tap(askIdentity, (login) => Ref.set(learned, Option.some(login))),
+            ),
+          ),
+    ).pipe(Effect.withSpan("OctokitGateway.identity"))
+
+    return WorkflowRunsGateway.of({ identity, dispatch, listRuns, getRun })
+  })
+
+/** GitHub Actions through the Octokit in `OctokitClient`; the identity is asked of GitHub when first needed. */
+export const layer: Layer.Layer<WorkflowRunsGateway, never, OctokitClient> = Layer.effect(
+  WorkflowRunsGateway,
+  make({}),
 )
+
+/** As `layer`, with what the options say (a known identity is never asked of GitHub). */
+export const layerWith = (
+  options: OctokitGatewayOptions,
+): Layer.Layer<WorkflowRunsGateway, never, OctokitClient> => Layer.effect(WorkflowRunsGateway, make(options))
+
+/** As `layer`, the identity from `GITHUB_ACTOR` when it is set; an invalid login is a ConfigError naming it. */
+export const layerConfig: Layer.Layer<WorkflowRunsGateway, ConfigError.ConfigError, OctokitClient> =
+  Layer.unwrapEffect(
+    Effect.map(Settings.githubActor, (actor) =>
+      layerWith(Option.match(actor, { onNone: () => ({}), onSome: (login) => ({ actor: login }) })),
+    ),
+  )

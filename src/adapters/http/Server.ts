@@ -4,6 +4,7 @@ import { NodeContext, NodeHttpServer } from "@effect/platform-node"
 import { Console, Duration, Effect, Layer, Option } from "effect"
 import { AttemptEvents } from "../../ports/AttemptEvents.js"
 import type { DeliveryLog } from "../../ports/DeliveryLog.js"
+import type { DispatchLanes } from "../../ports/DispatchLanes.js"
 import type { RequestStore } from "../../ports/RequestStore.js"
 import type { RunIndexStore } from "../../ports/RunIndexStore.js"
 import type { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
@@ -32,7 +33,7 @@ const logAttemptEvents = Layer.succeed(AttemptEvents, {
  */
 export const backgroundReplay = (
   interval: Option.Option<Duration.Duration>,
-): Layer.Layer<never, never, RunIndexStore | RequestStore | DeliveryLog> =>
+): Layer.Layer<never, never, RunIndexStore | RequestStore | DeliveryLog | DispatchLanes> =>
   Option.match(interval, {
     onNone: (): Layer.Layer<never> => Layer.empty,
     onSome: (every) => Layer.scopedDiscard(Effect.forkScoped(replayContinually(every))),
@@ -42,7 +43,7 @@ export const backgroundReplay = (
 export const layer: Layer.Layer<
   never,
   unknown,
-  RunIndexStore | RequestStore | DeliveryLog | WorkflowRunsGateway
+  RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway
 > = Layer.unwrapEffect(
   Effect.gen(function* () {
     const host = yield* Settings.host

@@ -1,5 +1,5 @@
 import { Effect, FiberRef } from "effect"
-import { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
+import { type DispatchRequest, WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
 import { unitInterval } from "../github/SimulatorRandom.js"
 import { afterEachPage } from "./SimulatedObjectStore.js"
 
@@ -17,6 +17,8 @@ export interface GitHubViewOptions {
   readonly tally: FiberRef.FiberRef<CallTally | undefined>
   /** HTTP requests a dispatch takes: 2 against GHES (the refused `return_run_details`, then without). */
   readonly requestsPerDispatch: number
+  /** Told of each dispatch call as it reaches GitHub, after its time on the network. */
+  readonly onDispatch?: (request: DispatchRequest) => void
 }
 
 /** The simulated GitHub as a client sees it over the network: every call takes time, and is counted. */
@@ -35,7 +37,16 @@ export const view = (
       }),
     )
   return WorkflowRunsGateway.of({
-    dispatch: (request) => Effect.zipRight(travel(options.requestsPerDispatch), gateway.dispatch(request)),
+    dispatch: (request) =>
+      Effect.zipRight(
+        travel(options.requestsPerDispatch),
+        Effect.suspend(() => {
+          options.onDispatch?.(request)
+          return gateway.dispatch(request)
+        }),
+      ),
+    // Not counted and no latency: the real gateway asks GitHub once per process, noise in a simulation.
+    identity: gateway.identity,
     listRuns: (filter) => afterEachPage(gateway.listRuns(filter), travel(1)),
     getRun: (repository, runId) => Effect.zipRight(travel(1), gateway.getRun(repository, runId)),
   })

@@ -3,8 +3,7 @@
  * with its own latency, seeded faults and operation counts over one shared store; a prefix that
  * keeps a simulation's objects apart in a real bucket; real I/O marked for the virtual runtime.
  */
-import { Effect, Option, Schema, Stream } from "effect"
-import { RequestId } from "../../domain/RequestId.js"
+import { Effect, Option, Stream } from "effect"
 import { StoreError } from "../../ports/StoreError.js"
 import { unitInterval } from "../github/SimulatorRandom.js"
 import { ObjectStore } from "../objects/ObjectStore.js"
@@ -147,57 +146,4 @@ export const view = (objects: Objects, options: ViewOptions): Objects => {
         ),
       ),
   })
-}
-
-const requestsPrefix = "requests/"
-const decodeRequestId = Schema.decodeUnknownOption(RequestId)
-
-/**
- * The request documents of a memory store in the order they were last written, kept as writes
- * happen. It answers "the most recently modified" exactly as a full listing of the memory store
- * would, in O(limit) instead of a sort of every key — which a long simulation needs, since the
- * destroy fallback asks on every index miss.
- */
-export class RecentRequestWrites {
-  private readonly log: Array<RequestId> = []
-  private readonly latest = new Map<RequestId, number>()
-
-  /** The memory store `objects`, noting every write of a request document. */
-  observe(objects: Objects): Objects {
-    const note = (path: string) => {
-      if (!path.startsWith(requestsPrefix) || !path.endsWith(".json")) return
-      const id = path.slice(requestsPrefix.length, -".json".length)
-      if (id.includes("/")) return
-      Option.map(decodeRequestId(id), (requestId) => {
-        this.latest.set(requestId, this.log.length)
-        this.log.push(requestId)
-      })
-    }
-    return ObjectStore.of({
-      ...objects,
-      put: (path, body, condition) =>
-        Effect.tap(objects.put(path, body, condition), (outcome) =>
-          Effect.sync(() => {
-            if (outcome._tag === "Written") note(path)
-          }),
-        ),
-      delete: (path) =>
-        Effect.tap(objects.delete(path), () =>
-          Effect.sync(() => {
-            const id = path.slice(requestsPrefix.length, -".json".length)
-            Option.map(decodeRequestId(id), (requestId) => this.latest.delete(requestId))
-          }),
-        ),
-    })
-  }
-
-  /** The ids of the `limit` most recently written documents, newest first. */
-  recent(limit: number): ReadonlyArray<RequestId> {
-    const found: Array<RequestId> = []
-    for (let position = this.log.length - 1; position >= 0 && found.length < limit; position--) {
-      const requestId = this.log[position]!
-      if (this.latest.get(requestId) === position) found.push(requestId)
-    }
-    return found
-  }
 }

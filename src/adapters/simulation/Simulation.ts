@@ -4,10 +4,16 @@
  * simulator, on any object store, on a virtual clock. Then every invariant is checked against what
  * the simulator knows to be true.
  *
- * Two clients share the store, each through its own view with latency and seeded faults: the
- * dispatcher (the API that dispatches) and the webhook service. Under heavy faults the webhook
- * service also sees outages of the request documents (the fault switch), so deliveries park and are
- * replayed. GitHub delivers every `workflow_run` event after a random delay, sometimes twice.
+ * `instances` dispatcher-and-webhook instances share the store, each with its own in-process state
+ * (its own builds of the store adapters) and two views of the store with latency and seeded faults:
+ * its dispatcher's (the API that dispatches) and its webhook service's. Dispatches and deliveries
+ * are spread over the instances. Under heavy faults the webhook services also see outages of the
+ * request documents (the fault switch), so deliveries park and are replayed. GitHub creates each
+ * run 0.3–6 s after its dispatch (rarely up to a minute), so runs appear out of dispatch order, and
+ * delivers every `workflow_run` event after a random delay, sometimes twice.
+ *
+ * The checks are judged against GitHub's record of which dispatch created which run (with the
+ * dispatch ledger naming the attempt of each call), never against what the stores say.
  */
 import {
   Cause,
@@ -29,7 +35,6 @@ import {
 } from "effect"
 import type { RequestDocument } from "../../domain/RequestDocument.js"
 import type { RequestId } from "../../domain/RequestId.js"
-import type { RunId } from "../../domain/RunId.js"
 import {
   type GroundTruth,
   makeInvariantChecker,
@@ -43,11 +48,12 @@ import {
   type SimulationSettings,
   spreadOf,
 } from "../../domain/SimulationReport.js"
-import { type WorkflowKind, workflowKinds } from "../../domain/WorkflowKind.js"
+import { workflowKinds } from "../../domain/WorkflowKind.js"
 import { RepositoryName } from "../../domain/WorkflowRun.js"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../ports/DeliveryLog.js"
-import { RequestStore } from "../../ports/RequestStore.js"
+import type { DispatchLanes } from "../../ports/DispatchLanes.js"
+import { RequestStore, type RequestWrite } from "../../ports/RequestStore.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
 import { dispatchCheckThenPut } from "../../programs/CheckThenPutBaseline.js"
@@ -56,21 +62,31 @@ import { reconcileAll } from "../../programs/Reconcile.js"
 import { processDelivery, replayParked } from "../../programs/Webhooks.js"
 import * as GitHubSimulator from "../github/GitHubSimulator.js"
 import * as ObjectDeliveryLog from "../ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "../ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../ObjectRunIndexStore.js"
 import * as FaultSwitch from "../objects/FaultSwitch.js"
 import * as MemoryObjectStore from "../objects/MemoryObjectStore.js"
 import { ObjectStore } from "../objects/ObjectStore.js"
+import { DispatchLedger } from "./DispatchLedger.js"
 import { type CallTally, view as gitHubView } from "./SimulatedGitHub.js"
 import {
   emptyStoreCounts,
   external,
-  RecentRequestWrites,
+  type StoreOperationCounts,
   view as storeView,
   totalStoreOperations,
 } from "./SimulatedObjectStore.js"
+import * as UnheldDispatchLanes from "./UnheldDispatchLanes.js"
 import { runVirtual, type VirtualRuntime } from "./VirtualRuntime.js"
-import { type PlannedRequest, planPosts, planWorkload, workflowFiles, workflowNames } from "./Workload.js"
+import {
+  instanceFor,
+  type PlannedRequest,
+  planPosts,
+  planWorkload,
+  workflowFiles,
+  workflowNames,
+} from "./Workload.js"
 
 /** Where simulated time starts: a fixed instant, so reports do not depend on when they were made. */
 const simulationEpoch = Date.UTC(2026, 2, 2)
@@ -82,6 +98,16 @@ const makeDeliveryId = Schema.decodeSync(DeliveryId)
 const storeLatency = { min: 5, max: 40 }
 const noLatency = { min: 0, max: 0 }
 const gitHubLatency = { min: 80, max: 400 }
+/** From a dispatch to its run on GitHub (204 and GHES modes): mostly seconds, sometimes a minute. */
+const runCreationDelay: GitHubSimulator.DelayRange = {
+  min: "300 millis",
+  max: "6 seconds",
+  tail: { probability: 0.02, max: "60 seconds" },
+}
+/** The login our dispatches run as; foreign dispatches use it too. */
+const ourActor = "run-index-bot"
+/** Keeps each instance's seeded draws (store faults, latencies) apart from the others'. */
+const instanceSalt = 1000
 /** After the last request: every run finishes and every delivery, however late, arrives. */
 const settleMillis = 20 * 60_000
 const secondAttemptAfterMillis = 40_000
@@ -107,9 +133,6 @@ const gitHubFaults = (level: FaultLevel): ReadonlyArray<GitHubSimulator.FaultSpe
         ]
 
 const kindOfWorkflow = new Map(workflowKinds.map((kind) => [workflowFiles[kind], kind] as const))
-
-const attemptKey = (requestId: string, kind: WorkflowKind, attempt: number) =>
-  `${requestId}/${kind}/${attempt}`
 
 const increment = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1
@@ -152,29 +175,42 @@ const observingPatches = (
   })
 }
 
+/** The dispatcher's request store, telling the ledger the attempts it writes. */
+const noting = (store: RequestStore["Type"], ledger: DispatchLedger): RequestStore["Type"] => {
+  const note = (requestId: RequestId) => (written: RequestWrite) =>
+    Effect.sync(() => {
+      if (written._tag === "Written") ledger.noteWritten(requestId, written.document)
+    })
+  return RequestStore.of({
+    ...store,
+    compareAndSet: (requestId, document, tag) =>
+      Effect.tap(store.compareAndSet(requestId, document, tag), note(requestId)),
+    create: (requestId, document) => Effect.tap(store.create(requestId, document), note(requestId)),
+  })
+}
+
 const sleepUntil = (at: number) =>
   Effect.flatMap(
     Effect.clockWith((clock) => clock.currentTimeMillis),
     (now) => (at > now ? Effect.sleep(at - now) : Effect.void),
   )
 
-/** The stores a client uses, over its view of the object store. */
-const storesOver = (objects: ObjectStore["Type"]) =>
+/**
+ * The stores a client uses, over its view of the object store: a build of its own, as a process has.
+ * Without `lanes`, dispatch lanes that never wait (the ablation).
+ */
+const storesOver = (objects: ObjectStore["Type"], lanes = true) =>
   Layer.build(
-    Layer.mergeAll(ObjectRunIndexStore.layer, ObjectRequestStore.layer, ObjectDeliveryLog.layer).pipe(
-      Layer.provide(Layer.succeed(ObjectStore, objects)),
-    ),
+    Layer.mergeAll(
+      ObjectRunIndexStore.layer,
+      ObjectRequestStore.layer,
+      ObjectDeliveryLog.layer,
+      lanes ? ObjectDispatchLanes.layer : UnheldDispatchLanes.layer,
+    ).pipe(Layer.provide(Layer.succeed(ObjectStore, objects))),
   )
 
-/**
- * What is true at the end: GitHub's state of every run, the run each dispatch created (the n-th
- * dispatch of a request's kind made its attempt n), and the request the index names for each run.
- */
-const groundTruth = (
-  simulator: GitHubSimulator.GitHubSimulator["Type"],
-  check: Context.Context<RunIndexStore>,
-  guaranteed: GroundTruth["guaranteed"],
-) =>
+/** What is true at the end: GitHub's state of every run, and which attempt's dispatch created each. */
+const groundTruth = (simulator: GitHubSimulator.GitHubSimulator["Type"], ledger: DispatchLedger) =>
   Effect.gen(function* () {
     const runs = new Map<number, RunState>(
       (yield* simulator.runs).map((run) => [
@@ -182,39 +218,19 @@ const groundTruth = (
         { status: run.status, conclusion: run.conclusion, runAttempt: run.runAttempt },
       ]),
     )
-    const ownRuns = new Map<string, Array<RunId | null>>()
-    for (const record of yield* simulator.dispatchedRequests) {
-      const kind = kindOfWorkflow.get(record.request.workflow)
-      const requestId = record.request.inputs.request_id
-      if (kind === undefined || requestId === undefined) continue
-      const key = `${requestId}/${kind}`
-      const list = ownRuns.get(key) ?? []
-      list.push(Option.getOrNull(record.runId))
-      ownRuns.set(key, list)
-    }
-    const owners = new Map<string, RequestId>()
-    const index = Context.get(check, RunIndexStore)
-    yield* Stream.runForEach(index.list(), (listed) =>
-      Effect.sync(() => {
-        if (listed._tag === "Valid")
-          owners.set(`${listed.entry.kind}/${listed.entry.runId}`, listed.entry.requestId)
-      }),
+    const creators = ledger.creators(yield* simulator.dispatchedRequests, (workflow) =>
+      kindOfWorkflow.get(workflow),
     )
     return {
-      ownRun: (requestId, kind, attempt) => {
-        const list = ownRuns.get(`${requestId}/${kind}`)
-        return list === undefined || attempt > list.length ? undefined : list[attempt - 1]!
-      },
-      guaranteed,
+      creatorOf: (runId) => creators.get(runId),
       run: (runId) => runs.get(runId),
-      indexOwner: (kind, runId) => owners.get(`${kind}/${runId}`),
     } satisfies GroundTruth
   })
 
-/** Checks every request document, every observed patch and every delivery posted against the truth. */
+/** Checks every request document, index entry, observed patch and delivery posted against the truth. */
 const checkEndState = (
   truth: GroundTruth,
-  check: Context.Context<RequestStore | DeliveryLog>,
+  check: Context.Context<RequestStore | DeliveryLog | RunIndexStore>,
   patches: ReadonlyArray<ObservedPatch>,
   deliveryIds: Iterable<string>,
 ) =>
@@ -235,6 +251,12 @@ const checkEndState = (
         }),
       ),
     )
+    yield* Stream.runForEach(Context.get(check, RunIndexStore).list(), (listed) =>
+      Effect.sync(() => {
+        if (listed._tag === "Valid")
+          checker.addIndexEntry(listed.entry.kind, listed.entry.runId, listed.entry.requestId)
+      }),
+    )
     for (const patch of patches) checker.addPatch(patch)
     const parked = new Set<string>()
     yield* Stream.runForEach(log.parked, (each) => Effect.sync(() => parked.add(each.deliveryId)))
@@ -249,6 +271,20 @@ const checkEndState = (
     return checker.result()
   })
 
+type ClientContext = Context.Context<
+  RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway
+>
+
+/** One dispatcher-and-webhook instance: its contexts, and what it did. */
+interface Instance {
+  readonly dispatcher: ClientContext
+  readonly webhook: ClientContext
+  readonly dispatcherCounts: StoreOperationCounts
+  readonly webhookCounts: StoreOperationCounts
+  dispatches: number
+  posts: number
+}
+
 const simulation = (
   settings: SimulationSettings,
   objectsLayer: Layer.Layer<ObjectStore, unknown>,
@@ -259,48 +295,17 @@ const simulation = (
     const { seed, faults } = settings
     const realIo = settings.store !== "memory"
 
-    // The shared store, and each client's view of it.
+    // The shared store, as every client reaches it.
     const rawObjects = Context.get(yield* Layer.build(objectsLayer), ObjectStore)
-    const recent = new RecentRequestWrites()
-    const base = realIo ? external(rawObjects, runtime) : recent.observe(rawObjects)
+    const base = realIo ? external(rawObjects, runtime) : rawObjects
     // A store that cannot answer at all (no such bucket, no access) stops the run before it starts.
     yield* Stream.runDrain(Stream.take(base.list("requests/"), 1))
     let faultsOn = true
     const faultProbability = () => (faultsOn ? storeFaultProbability[faults] : 0)
-    const dispatcherCounts = emptyStoreCounts()
-    const webhookCounts = emptyStoreCounts()
     const latencyMillis = realIo ? noLatency : storeLatency
-    const dispatcherObjects = storeView(base, {
-      seed,
-      salt: 201,
-      latencyMillis,
-      faultProbability,
-      counts: dispatcherCounts,
-    })
     const outageSwitch = yield* Ref.make<FaultSwitch.FaultSwitchState>({ on: false, prefix: "requests/" })
-    const webhookObjects = FaultSwitch.wrap(
-      storeView(base, {
-        seed,
-        salt: 202,
-        latencyMillis,
-        faultProbability,
-        counts: webhookCounts,
-      }),
-      outageSwitch,
-    )
     const patches: Array<ObservedPatch> = []
-    const webhookStores = yield* storesOver(webhookObjects)
-    const webhookRequests = Context.get(webhookStores, RequestStore)
-    const webhookStoresObserved = Context.add(
-      webhookStores,
-      RequestStore,
-      observingPatches(
-        realIo
-          ? webhookRequests
-          : { ...webhookRequests, recentlyModified: (limit) => Effect.sync(() => recent.recent(limit)) },
-        (patch) => patches.push(patch),
-      ),
-    )
+    const ledger = new DispatchLedger()
     const check = yield* storesOver(base)
 
     // GitHub.
@@ -308,6 +313,8 @@ const simulation = (
       GitHubSimulator.layer({
         mode: settings.mode,
         seed,
+        actor: ourActor,
+        runCreationDelay,
         recordEvents: false,
         publishGranularity: "1 second",
         conclusions: { success: 80, failure: 15, cancelled: 5 },
@@ -322,31 +329,79 @@ const simulation = (
     )
     const simulator = Context.get(simulatorContext, GitHubSimulator.GitHubSimulator)
     const tally = yield* FiberRef.make<CallTally | undefined>(undefined)
-    const gateway = gitHubView(Context.get(simulatorContext, WorkflowRunsGateway), {
-      seed,
-      salt: 203,
-      latencyMillis: gitHubLatency,
-      tally,
-      requestsPerDispatch: settings.mode === "ghes" ? 2 : 1,
-    })
-    const dispatcher = Context.add(yield* storesOver(dispatcherObjects), WorkflowRunsGateway, gateway)
-    const webhook = Context.add(webhookStoresObserved, WorkflowRunsGateway, gateway)
 
-    // Deliveries: every event GitHub publishes, posted after a delay, sometimes twice.
+    // The instances: each its own views, builds of the store adapters and GitHub client.
+    const makeInstance = (number: number) =>
+      Effect.gen(function* () {
+        const salt = number * instanceSalt
+        const dispatcherCounts = emptyStoreCounts()
+        const webhookCounts = emptyStoreCounts()
+        const dispatcherObjects = storeView(base, {
+          seed,
+          salt: salt + 201,
+          latencyMillis,
+          faultProbability,
+          counts: dispatcherCounts,
+        })
+        const webhookObjects = FaultSwitch.wrap(
+          storeView(base, { seed, salt: salt + 202, latencyMillis, faultProbability, counts: webhookCounts }),
+          outageSwitch,
+        )
+        const gateway = gitHubView(Context.get(simulatorContext, WorkflowRunsGateway), {
+          seed,
+          salt: salt + 203,
+          latencyMillis: gitHubLatency,
+          tally,
+          requestsPerDispatch: settings.mode === "ghes" ? 2 : 1,
+          onDispatch: (request) => {
+            const kind = kindOfWorkflow.get(request.workflow)
+            const requestId = request.inputs.request_id
+            if (kind !== undefined && requestId !== undefined) ledger.noteCall(requestId, kind)
+          },
+        })
+        const dispatcherStores = yield* storesOver(dispatcherObjects, settings.lanes)
+        const webhookStores = yield* storesOver(webhookObjects, settings.lanes)
+        const instance: Instance = {
+          dispatcher: dispatcherStores.pipe(
+            Context.add(RequestStore, noting(Context.get(dispatcherStores, RequestStore), ledger)),
+            Context.add(WorkflowRunsGateway, gateway),
+          ),
+          webhook: webhookStores.pipe(
+            Context.add(
+              RequestStore,
+              observingPatches(Context.get(webhookStores, RequestStore), (patch) => patches.push(patch)),
+            ),
+            Context.add(WorkflowRunsGateway, gateway),
+          ),
+          dispatcherCounts,
+          webhookCounts,
+          dispatches: 0,
+          posts: 0,
+        }
+        return instance
+      })
+    const instances = yield* Effect.forEach(
+      Array.from({ length: settings.instances }, (_, number) => number),
+      makeInstance,
+    )
+    const first = instances[0]!
+
+    // Deliveries: every event GitHub publishes, posted to an instance after a delay, sometimes twice.
     const byOutcome: Record<string, number> = {}
     const deliveryIds = new Set<string>()
     const failed = new Map<string, string>()
     let events = 0
     let posts = 0
-    const deliver = (deliveryId: string, body: string) =>
+    const deliver = (instance: Instance, deliveryId: string, body: string) =>
       Effect.gen(function* () {
         posts += 1
+        instance.posts += 1
         const result = yield* processDelivery({
           deliveryId: makeDeliveryId(deliveryId),
           event: "workflow_run",
           headers: { "x-github-event": "workflow_run", "x-github-delivery": deliveryId },
           body,
-        }).pipe(Effect.provide(webhook), Effect.either)
+        }).pipe(Effect.provide(instance.webhook), Effect.either)
         if (Either.isLeft(result)) {
           increment(byOutcome, "failed")
           failed.set(deliveryId, body)
@@ -366,11 +421,13 @@ const simulation = (
           for (const event of yield* Queue.takeBetween(subscription, 1, 1024)) {
             events += 1
             const body = JSON.stringify(event)
-            for (const post of planPosts(events, seed, faults)) {
+            const planned = planPosts(events, seed, faults)
+            for (const [copy, post] of planned.entries()) {
               deliveryIds.add(post.deliveryId)
+              const instance = instances[instanceFor(instances.length, seed, events, copy)]!
               yield* FiberSet.run(
                 inFlight,
-                Effect.zipRight(Effect.sleep(post.delayMillis), deliver(post.deliveryId, body)),
+                Effect.zipRight(Effect.sleep(post.delayMillis), deliver(instance, post.deliveryId, body)),
               )
             }
           }
@@ -397,7 +454,6 @@ const simulation = (
     // Dispatches: bursts of requests, at most `concurrency` dispatching at once.
     const resolveMillis: Array<number> = []
     const callsPerDispatch: Record<string, number> = {}
-    const sources = new Map<string, DispatchRunResult["source"]>()
     const errors: Record<string, number> = {}
     let dispatches = 0
     let resolved = 0
@@ -406,10 +462,13 @@ const simulation = (
     let secondAttempts = 0
     let reruns = 0
     let noiseRuns = 0
+    let foreignRuns = 0
 
-    const dispatchOnce = (request: PlannedRequest) =>
+    const dispatchOnce = (request: PlannedRequest, dispatchNumber: number) =>
       Effect.gen(function* () {
         dispatches += 1
+        const instance = instances[instanceFor(instances.length, seed, request.index, dispatchNumber)]!
+        instance.dispatches += 1
         const calls: CallTally = { calls: 0 }
         const input: DispatchRunInput = {
           kind: request.kind,
@@ -422,11 +481,27 @@ const simulation = (
         }
         const outcome = yield* (
           settings.strategy === "claim" ? dispatchRun(input) : dispatchCheckThenPut(input)
-        ).pipe(Effect.locally(tally, calls), Effect.provide(dispatcher), Effect.either)
+        ).pipe(
+          Effect.locally(tally, calls),
+          Effect.provide(instance.dispatcher),
+          Effect.either,
+          // A defect (a bug) is counted and shown, never lost with its fiber.
+          Effect.catchAllDefect((defect) =>
+            Effect.as(
+              Effect.sync(() =>
+                increment(
+                  errors,
+                  `defect: ${(defect instanceof Error ? defect.message : String(defect)).split("\n")[0]!.slice(0, 120)}`,
+                ),
+              ),
+              undefined,
+            ),
+          ),
+        )
         increment(callsPerDispatch, String(calls.calls))
+        if (outcome === undefined) return
         if (Either.isRight(outcome)) {
-          const result = outcome.right
-          sources.set(attemptKey(result.requestId, result.kind, result.attempt), result.source)
+          const result: DispatchRunResult = outcome.right
           if (Option.isSome(result.resolvedAfterMillis)) {
             resolved += 1
             resolveMillis.push(result.resolvedAfterMillis.value)
@@ -454,19 +529,38 @@ const simulation = (
     const lifecycles = yield* FiberSet.make<void, unknown>()
     const lifecycle = (request: PlannedRequest) =>
       Effect.gen(function* () {
-        yield* Effect.ensuring(dispatchOnce(request), permits.release(1))
+        yield* Effect.ensuring(dispatchOnce(request, 1), permits.release(1))
         if (request.secondAttempt) {
           yield* Effect.sleep(secondAttemptAfterMillis)
           secondAttempts += 1
-          yield* permits.withPermits(1)(dispatchOnce(request))
+          yield* permits.withPermits(1)(dispatchOnce(request, 2))
         }
         if (request.rerun) {
           yield* Effect.sleep(rerunAfterMillis)
           yield* rerunFirstRun(request)
         }
       })
+    // Someone else dispatching with our identity, without lanes: a run no request of ours asked for.
+    const foreignDispatch = (workflow: string, branch: string, afterMillis: number) =>
+      Effect.zipRight(
+        Effect.sleep(afterMillis),
+        Effect.zipRight(
+          Effect.sync(() => {
+            foreignRuns += 1
+          }),
+          simulator.addNoiseRun({
+            repository,
+            workflow,
+            event: "workflow_dispatch",
+            branch,
+            actor: ourActor,
+          }),
+        ),
+      )
 
-    for (const burst of planWorkload(settings.requests, seed)) {
+    for (const burst of planWorkload(settings.requests, seed, {
+      foreignDispatches: settings.foreignDispatches,
+    })) {
       yield* sleepUntil(simulationEpoch + burst.at)
       if (burst.noise !== undefined) {
         noiseRuns += 1
@@ -477,6 +571,12 @@ const simulation = (
           branch: burst.ref,
           actor: "someone-else",
         })
+      }
+      if (burst.foreignAfterMillis !== undefined) {
+        yield* FiberSet.run(
+          lifecycles,
+          foreignDispatch(workflowFiles[burst.kind], burst.ref, burst.foreignAfterMillis),
+        )
       }
       for (const request of burst.requests) {
         yield* sleepUntil(simulationEpoch + request.at)
@@ -493,26 +593,32 @@ const simulation = (
     yield* simulator.clearFaults
     yield* Ref.update(outageSwitch, (state) => ({ ...state, on: false }))
     const redeliveries = [...failed]
-    yield* Effect.forEach(redeliveries, ([deliveryId, body]) => deliver(deliveryId, body), {
-      concurrency: 8,
-      discard: true,
-    })
-    const replay = yield* replayParked().pipe(Effect.provide(webhook))
-    const webhookOperations = totalStoreOperations(webhookCounts)
-    const reconciled = yield* reconcileAll().pipe(Effect.provide(webhook))
+    yield* Effect.forEach(
+      redeliveries,
+      ([deliveryId, body], position) =>
+        deliver(instances[instanceFor(instances.length, seed, -1, position)]!, deliveryId, body),
+      { concurrency: 8, discard: true },
+    )
+    const replay = yield* replayParked().pipe(Effect.provide(first.webhook))
+    const webhookOperations = instances.reduce(
+      (sum, instance) => sum + totalStoreOperations(instance.webhookCounts),
+      0,
+    )
+    const reconciled = yield* reconcileAll().pipe(Effect.provide(first.webhook))
     const simulatedSeconds = Math.round(runtime.now() - simulationEpoch) / 1000
 
-    const truth = yield* groundTruth(
-      simulator,
-      check,
-      (requestId, kind, attempt) =>
-        settings.strategy === "claim" &&
-        (settings.token || sources.get(attemptKey(requestId, kind, attempt)) === "run-details"),
-    )
+    const truth = yield* groundTruth(simulator, ledger)
     const invariants = yield* checkEndState(truth, check, patches, deliveryIds)
     const counts = yield* simulator.callCounts
     const gitHubCalls = counts.dispatch + counts.rejectedRunDetails + counts.listPages + counts.get
-    const dispatcherOperations = totalStoreOperations(dispatcherCounts)
+    const dispatcherOperations = instances.reduce(
+      (sum, instance) => sum + totalStoreOperations(instance.dispatcherCounts),
+      0,
+    )
+    const allWebhookOperations = instances.reduce(
+      (sum, instance) => sum + totalStoreOperations(instance.webhookCounts),
+      0,
+    )
 
     return {
       settings,
@@ -526,6 +632,7 @@ const simulation = (
         secondAttempts,
         reruns,
         noiseRuns,
+        foreignRuns,
       },
       resolveSeconds: spreadOf(resolveMillis.map((millis) => Math.round(millis) / 1000)),
       resolveHistogram: histogramOf(resolveMillis.map((millis) => Math.round(millis) / 1000)),
@@ -543,8 +650,11 @@ const simulation = (
       store: {
         perDispatch: dispatcherOperations / Math.max(1, dispatches),
         perDelivery: webhookOperations / Math.max(1, posts),
-        operations: dispatcherOperations + totalStoreOperations(webhookCounts),
-        faultsInjected: dispatcherCounts.faults + webhookCounts.faults,
+        operations: dispatcherOperations + allWebhookOperations,
+        faultsInjected: instances.reduce(
+          (sum, instance) => sum + instance.dispatcherCounts.faults + instance.webhookCounts.faults,
+          0,
+        ),
       },
       deliveries: {
         events,
@@ -556,9 +666,14 @@ const simulation = (
         stillParked: replay.stillParked,
       },
       reconcile: reconciled,
+      instances: instances.map((instance) => ({
+        dispatches: instance.dispatches,
+        posts: instance.posts,
+        storeOperations:
+          totalStoreOperations(instance.dispatcherCounts) + totalStoreOperations(instance.webhookCounts),
+      })),
       violations: invariants.violations,
-      failing: invariants.failing,
-      passed: Object.values(invariants.failing).every((count) => count === 0),
+      passed: Object.values(invariants.violations).every((count) => count === 0),
       examples: invariants.examples,
       wallClock: {
         seconds: (performance.now() - wallStart) / 1000,

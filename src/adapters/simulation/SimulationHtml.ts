@@ -6,7 +6,7 @@
  */
 import { invariantNames } from "../../domain/SimulationInvariants.js"
 import type { SimulationReport } from "../../domain/SimulationReport.js"
-import { exemption, strategyLabel } from "./SimulationSummary.js"
+import { ablationLabel, strategyLabel } from "./SimulationSummary.js"
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
 
@@ -122,14 +122,13 @@ const invariantTable = (report: SimulationReport) => {
   const rows = invariantNames
     .map((name) => {
       const violations = report.violations[name]
-      const failing = report.failing[name]
-      const state = failing > 0 ? "fail" : violations > 0 ? "note" : "ok"
-      const note = exemption(report, name) ?? (state === "ok" ? "holds" : "violated")
+      const state = violations > 0 ? "fail" : "ok"
+      const note = state === "ok" ? "holds" : "violated"
       const examples = report.examples[name].map((example) => `<li>${escapeHtml(example)}</li>`).join("")
-      return `<tr class="${state}"><td><code>${name}</code></td><td class="count">${number(violations)}</td><td class="count">${number(failing)}</td><td>${escapeHtml(note)}${examples === "" ? "" : `<ul>${examples}</ul>`}</td></tr>`
+      return `<tr class="${state}"><td><code>${name}</code></td><td class="count">${number(violations)}</td><td>${escapeHtml(note)}${examples === "" ? "" : `<ul>${examples}</ul>`}</td></tr>`
     })
     .join("\n")
-  return `<table class="invariants"><thead><tr><th>invariant</th><th>violations</th><th>failing</th><th>notes</th></tr></thead><tbody>
+  return `<table class="invariants"><thead><tr><th>invariant (judged against GitHub's record)</th><th>violations</th><th>notes</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`
 }
@@ -169,9 +168,12 @@ const figuresTable = (report: SimulationReport) => {
 /** The whole page. */
 export const renderHtml = (report: SimulationReport): string => {
   const { settings } = report
-  const verdict = report.passed
-    ? `<p class="verdict ok">PASSED — every required invariant holds</p>`
-    : `<p class="verdict fail">FAILED — a required invariant is violated</p>`
+  const ablation = ablationLabel(report)
+  const verdict = `${
+    report.passed
+      ? `<p class="verdict ok">PASSED — every invariant holds</p>`
+      : `<p class="verdict fail">FAILED — an invariant is violated</p>`
+  }${ablation === undefined ? "" : `<p class="settings">This run is an ablation: ${escapeHtml(ablation)}.</p>`}`
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -184,7 +186,7 @@ h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 2em; }
 .verdict.ok { background: #e3f5e6; color: #175c25; } .verdict.fail { background: #fbe4e4; color: #8a1c1c; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid #dde1e8; vertical-align: top; }
 td.count { text-align: right; font-variant-numeric: tabular-nums; }
-tr.ok td:first-child { border-left: 4px solid #2e9b45; } tr.note td:first-child { border-left: 4px solid #c69214; } tr.fail td:first-child { border-left: 4px solid #c53030; }
+tr.ok td:first-child { border-left: 4px solid #2e9b45; } tr.fail td:first-child { border-left: 4px solid #c53030; }
 tr.fail { background: #fdf1f1; } ul { margin: .3em 0; padding-left: 1.2em; font-size: .9em; color: #4a5263; }
 figure { margin: 1.5em 0; } figcaption { font-weight: 600; margin-bottom: .3em; }
 .bar { fill: #4a78c2; } .axis { stroke: #8a93a5; } .marker { stroke: #c53030; stroke-dasharray: 4 3; }
@@ -192,7 +194,7 @@ figure { margin: 1.5em 0; } figcaption { font-weight: 600; margin-bottom: .3em; 
 .tick.end { text-anchor: end; } .marker-label { fill: #c53030; text-anchor: start; } .axis-label { font-size: 12px; }
 </style></head><body>
 <h1>run-index simulation — ${escapeHtml(strategyLabel(report))}</h1>
-<p class="settings">${number(settings.requests)} requests, concurrency ${settings.concurrency}, seed ${settings.seed}, GitHub mode <code>${escapeHtml(settings.mode)}</code>, token ${settings.token ? "on" : "off"}, faults ${escapeHtml(settings.faults)}, store ${escapeHtml(settings.store)}</p>
+<p class="settings">${number(settings.requests)} requests, concurrency ${settings.concurrency}, seed ${settings.seed}, GitHub mode <code>${escapeHtml(settings.mode)}</code>, token ${settings.token ? "on" : "off"}, faults ${escapeHtml(settings.faults)}, store ${escapeHtml(settings.store)}, instances ${settings.instances}, lanes ${settings.lanes ? "on" : "off"}, foreign dispatches ${number(settings.foreignDispatches, 2)}</p>
 ${verdict}
 <h2>Invariants</h2>
 ${invariantTable(report)}

@@ -80,7 +80,8 @@ class VirtualClock implements Clock.Clock {
   sleep(duration: Duration.Duration): Effect.Effect<void> {
     return Effect.async<void>((resume) => {
       const timer: Timer = { wake: () => resume(Effect.void), cancelled: false }
-      this.timers.schedule(this.now + Math.max(0, Duration.toMillis(duration)), timer)
+      // Whole milliseconds, as a real clock reads: a jittered schedule asks for fractions.
+      this.timers.schedule(this.now + Math.max(0, Math.ceil(Duration.toMillis(duration))), timer)
       return Effect.sync(() => {
         timer.cancelled = true
       })

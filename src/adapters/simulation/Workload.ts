@@ -20,6 +20,9 @@ const salt = {
   sameId: 111,
   delay: 112,
   delaySpread: 113,
+  foreign: 114,
+  foreignAfter: 115,
+  instance: 116,
 } as const
 
 export const workflowFiles: Readonly<Record<WorkflowKind, string>> = {
@@ -84,7 +87,20 @@ export interface PlannedBurst {
   readonly ref: string
   readonly requests: ReadonlyArray<PlannedRequest>
   readonly noise: NoiseEvent | undefined
+  /**
+   * Milliseconds after the burst starts at which someone else dispatches the workflow on the ref with
+   * our own identity (no request of ours asked for that run); `undefined` for most bursts.
+   */
+  readonly foreignAfterMillis: number | undefined
 }
+
+export interface WorkloadOptions {
+  /** The chance per burst of a foreign dispatch with our identity (default 0). */
+  readonly foreignDispatches?: number
+}
+
+/** Where a foreign dispatch falls: within the burst's own dispatches and their runs' creation. */
+const foreignWithinMillis = 5_000
 
 const makeRequestId = Schema.decodeSync(RequestId)
 
@@ -93,7 +109,12 @@ const makeRequestId = Schema.decodeSync(RequestId)
  * requests arrive per simulated second; a burst is 1 to 6 dispatches of one workflow on one ref,
  * 0–150 ms apart.
  */
-export function* planWorkload(requests: number, seed: number): Generator<PlannedBurst> {
+export function* planWorkload(
+  requests: number,
+  seed: number,
+  options: WorkloadOptions = {},
+): Generator<PlannedBurst> {
+  const foreignDispatches = options.foreignDispatches ?? 0
   let index = 0
   let at = 0
   for (let burst = 0; index < requests; burst++) {
@@ -124,6 +145,10 @@ export function* planWorkload(requests: number, seed: number): Generator<Planned
       ref,
       requests: members,
       noise: noisy ? pickWeighted(noiseEvents, unitInterval(seed, salt.noiseEvent, burst)) : undefined,
+      foreignAfterMillis:
+        unitInterval(seed, salt.foreign, burst) < foreignDispatches
+          ? Math.floor(unitInterval(seed, salt.foreignAfter, burst) * foreignWithinMillis)
+          : undefined,
     }
     at += Math.floor(unitInterval(seed, salt.burstGap, burst) * 600)
   }
@@ -163,3 +188,10 @@ export const planPosts = (sequence: number, seed: number, faults: FaultLevel): R
   const sameId = unitInterval(seed, salt.sameId, sequence) < 0.5
   return [first, { deliveryId: sameId ? first.deliveryId : `sim-${sequence}-again`, delayMillis: delay(1) }]
 }
+
+/**
+ * Which of `instances` handles a piece of work (a dispatch, a delivery post), drawn from the seed and
+ * what the work is, so the same seed spreads the same work the same way.
+ */
+export const instanceFor = (instances: number, seed: number, ...work: ReadonlyArray<number>): number =>
+  instances <= 1 ? 0 : Math.floor(unitInterval(seed, salt.instance, ...work) * instances)

@@ -32,7 +32,15 @@ describe("run-index simulate end to end", () => {
       Object.values(report.violations),
       invariantNames.map(() => 0),
     )
-    assert.deepInclude(report.settings, { requests: 40, store: "directory", strategy: "claim", token: true })
+    assert.deepInclude(report.settings, {
+      requests: 40,
+      store: "directory",
+      strategy: "claim",
+      token: true,
+      instances: 1,
+      lanes: true,
+      foreignDispatches: 0,
+    })
     const html = await readFile(page, "utf8")
     assert.include(html, "<svg")
     assert.include(html, "duplicateClaims")
@@ -44,9 +52,11 @@ describe("run-index simulate end to end", () => {
       [
         "simulate",
         "--requests",
-        "120",
+        "60",
         "--seed",
         "42",
+        "--mode",
+        "no-run-details",
         "--no-token",
         "--faults",
         "none",
@@ -59,6 +69,47 @@ describe("run-index simulate end to end", () => {
     assert.strictEqual(result.code, 1, result.stderr)
     assert.include(result.stdout, "check-then-put (BASELINE, for comparison only)")
     assert.match(result.stdout, /duplicateClaims\s+[1-9]/)
+    assert.match(result.stdout, /swappedRuns\s+[1-9]/)
     assert.include(result.stdout, "FAILED")
+    assert.include(result.stdout, "this run is an ablation: the check-then-put baseline")
+  })
+
+  it("with lanes off, on two instances, runs go to the wrong dispatches: exit 1, each instance reported", async () => {
+    const result = await runCli(
+      [
+        "simulate",
+        "--requests",
+        "40",
+        "--seed",
+        "3",
+        "--mode",
+        "no-run-details",
+        "--no-token",
+        "--faults",
+        "none",
+        "--lanes",
+        "off",
+        "--instances",
+        "2",
+        "--json",
+      ],
+      {},
+      cwd,
+    )
+    assert.strictEqual(result.code, 1, result.stderr)
+    const report = JSON.parse(result.stdout) as {
+      passed: boolean
+      violations: Record<string, number>
+      instances: ReadonlyArray<{ dispatches: number }>
+    }
+    assert.isFalse(report.passed)
+    assert.isAbove(report.violations.swappedRuns ?? 0, 0)
+    assert.strictEqual(report.instances.length, 2)
+  })
+
+  it("--instances below 1 is a usage error naming the option", async () => {
+    const result = await runCli(["simulate", "--instances", "0"], {}, cwd)
+    assert.strictEqual(result.code, 2)
+    assert.include(result.stderr + result.stdout, "--instances 0: must be at least 1")
   })
 })

@@ -82,6 +82,7 @@ describe("GitHubSimulator", () => {
           updatedAt: start,
           htmlUrl: `https://github.com/acme/infra/actions/runs/${id}`,
           actor: "run-index-bot",
+          triggeringActor: "run-index-bot",
         })
         assert.match(run?.headSha ?? "", /^[0-9a-f]{40}$/)
         assert.deepStrictEqual(yield* getRun(id), Option.some(run!))
@@ -124,6 +125,45 @@ describe("GitHubSimulator", () => {
         const { dispatch: dispatches, rejectedRunDetails } = yield* counts
         assert.deepStrictEqual({ dispatches, rejectedRunDetails }, { dispatches: 1, rejectedRunDetails: 1 })
       }).pipe(simulated({ mode: "ghes", runCreationDelay: "500 millis" })),
+    )
+
+    it.effect(
+      "with a creation delay range, each run appears within its drawn delay, in another order than the dispatches",
+      () =>
+        Effect.gen(function* () {
+          yield* TestClock.setTime(start)
+          for (let index = 0; index < 40; index++) yield* dispatch(`req_${index}`)
+          yield* TestClock.adjust("60 seconds")
+          const records = yield* Effect.flatMap(GitHubSimulator, (simulator) => simulator.dispatchedRequests)
+          const runIds = records.map((record) => Option.getOrThrow(record.runId))
+          const created = new Map(
+            (yield* list({ perPage: 100 })).map((run) => [run.id, run.createdAt - start]),
+          )
+          const delays = runIds.map((id) => created.get(id)!)
+          assert.isTrue(
+            delays.every((delay) => delay >= 0 && delay <= 60_000),
+            JSON.stringify(delays),
+          )
+          assert.isTrue(
+            delays.some((delay) => delay > 6_000),
+            "the tail reaches past the range",
+          )
+          assert.isTrue(delays.filter((delay) => delay <= 6_000).length > 30, "most fall within the range")
+          assert.notDeepEqual(
+            runIds,
+            [...runIds].sort((left, right) => left - right),
+            "run ids follow creation, not dispatch order",
+          )
+        }).pipe(
+          simulated({
+            mode: "no-run-details",
+            runCreationDelay: {
+              min: "300 millis",
+              max: "6 seconds",
+              tail: { probability: 0.1, max: "60 seconds" },
+            },
+          }),
+        ),
     )
 
     it.effect(
@@ -174,8 +214,31 @@ describe("GitHubSimulator", () => {
     )
   })
 
+  describe("identity", () => {
+    it.effect(
+      "is the configured dispatch actor, whose login the dispatched runs carry, and costs no call",
+      () =>
+        Effect.gen(function* () {
+          const gateway = yield* WorkflowRunsGateway
+          assert.strictEqual(yield* gateway.identity, "deployer[bot]")
+          yield* dispatch("req_a")
+          const [run] = yield* list({ actor: yield* gateway.identity })
+          assert.deepStrictEqual([run?.actor, run?.triggeringActor], ["deployer[bot]", "deployer[bot]"])
+          const { dispatch: dispatches, listPages, get, failed } = yield* counts
+          assert.deepStrictEqual([dispatches, listPages, get, failed], [1, 1, 0, 0])
+        }).pipe(simulated({ actor: "deployer[bot]" })),
+    )
+
+    it.effect("defaults to run-index-bot", () =>
+      Effect.flatMap(WorkflowRunsGateway, (gateway) => gateway.identity).pipe(
+        Effect.map((login) => assert.strictEqual(login, "run-index-bot")),
+        simulated(),
+      ),
+    )
+  })
+
   describe("listing", () => {
-    it.effect("lists newest first and filters by branch, event and creation time on the server", () =>
+    it.effect("lists newest first and filters by branch, event, actor and creation time on the server", () =>
       Effect.gen(function* () {
         const simulator = yield* GitHubSimulator
         yield* TestClock.setTime(start)
@@ -208,6 +271,8 @@ describe("GitHubSimulator", () => {
         assert.deepStrictEqual(ids(yield* list({ branch: "main", event: "push", createdFrom: start })), [
           push.id,
         ])
+        assert.deepStrictEqual(ids(yield* list({ actor: "run-index-bot" })), [feature, second, first])
+        assert.deepStrictEqual(ids(yield* list({ actor: "someone", branch: "main" })), [push.id])
         assert.deepStrictEqual(ids(yield* list({ workflow: "plan.yml" })), [])
         assert.strictEqual(push.displayTitle, "Apply", "noise of another event is titled by the workflow")
         assert.strictEqual(push.actor, "someone")
@@ -306,6 +371,7 @@ describe("GitHubSimulator", () => {
           {},
           { branch: "main" },
           { event: "workflow_dispatch", createdFrom: start + 10_000 },
+          { actor: "someone", branch: "main" },
         ]
         for (const filter of filters) {
           const perPage = 3 + next(4)
@@ -319,6 +385,7 @@ describe("GitHubSimulator", () => {
                   run.path === ".github/workflows/apply.yml" &&
                   (filter.branch === undefined || run.headBranch === filter.branch) &&
                   (filter.event === undefined || run.event === filter.event) &&
+                  (filter.actor === undefined || run.actor === filter.actor) &&
                   (filter.createdFrom === undefined || run.createdAt >= filter.createdFrom),
               )
               .sort((left, right) => right.createdAt - left.createdAt || right.id - left.id)

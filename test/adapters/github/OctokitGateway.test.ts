@@ -1,11 +1,16 @@
 import { generateKeyPairSync } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, ConfigProvider, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Chunk, ConfigProvider, Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
 import * as OctokitClient from "../../../src/adapters/github/OctokitClient.js"
 import * as OctokitGateway from "../../../src/adapters/github/OctokitGateway.js"
+import * as ObjectDispatchLanes from "../../../src/adapters/ObjectDispatchLanes.js"
+import * as ObjectRequestStore from "../../../src/adapters/ObjectRequestStore.js"
+import * as ObjectRunIndexStore from "../../../src/adapters/ObjectRunIndexStore.js"
+import * as MemoryObjectStore from "../../../src/adapters/objects/MemoryObjectStore.js"
 import { RepositoryName } from "../../../src/domain/WorkflowRun.js"
 import { type DispatchRequest, WorkflowRunsGateway } from "../../../src/ports/WorkflowRunsGateway.js"
-import { runId } from "../../support/fixtures.js"
+import { dispatchRun } from "../../../src/programs/DispatchRun.js"
+import { requestId, runId } from "../../support/fixtures.js"
 import {
   type GitHubStandIn,
   type GitHubStandInOptions,
@@ -26,12 +31,16 @@ type ClientOptions = Omit<OctokitClient.OctokitClientOptions, "baseUrl" | "auth"
  * The gateway through a real Octokit to the stand-in. The plugins' waits are scaled from seconds to
  * milliseconds, so a retry-after of 1 s or the retry plugin's 1, 4, 9 s backoff take as many ms.
  */
-const gatewayOn = (standIn: GitHubStandIn, options: ClientOptions = {}) =>
+const gatewayOn = (
+  standIn: GitHubStandIn,
+  options: ClientOptions = {},
+  auth: OctokitClient.OctokitAuth = { token },
+) =>
   OctokitGateway.layer.pipe(
     Layer.provide(
       OctokitClient.layer({
         baseUrl: standIn.url,
-        auth: { token },
+        auth,
         retries: 2,
         retryWaitUnit: "1 millis",
         ...options,
@@ -67,6 +76,18 @@ const runsFilter = { repository, workflow: "apply.yml" } as const
 
 const requestsTo = (standIn: GitHubStandIn, path: string) =>
   standIn.requests.filter((request) => request.path === path)
+
+const fromEnvironment = (variables: Record<string, string>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables))))
+
+const pkcs1Key = () =>
+  generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  }).privateKey
+
+const identity = Effect.flatMap(WorkflowRunsGateway, (gateway) => gateway.identity)
 
 const rateLimitMessage = "API rate limit exceeded for installation ID 1."
 const secondaryMessage =
@@ -186,6 +207,7 @@ describe("Octokit gateway against a GitHub stand-in", () => {
             updatedAt: Date.parse("2026-03-01T11:05:30Z"),
             htmlUrl: "https://github.com/octo/infra/actions/runs/4242",
             actor: "octocat",
+            triggeringActor: "octocat",
           })
           assert.strictEqual(requestsTo(standIn, runsPath)[0]?.query.per_page, "100")
         }).pipe(Effect.provide(gatewayOn(standIn))),
@@ -269,6 +291,215 @@ describe("Octokit gateway against a GitHub stand-in", () => {
             assert.include(error.detail, "does not decode")
           }).pipe(Effect.provide(gatewayOn(standIn))),
         ),
+    )
+  })
+
+  describe("identity", () => {
+    it.effect("a token's identity is its user's login from GET /user, asked once and then cached", () =>
+      withStandIn(
+        (standIn) =>
+          Effect.gen(function* () {
+            assert.strictEqual(yield* identity, "deployer")
+            assert.strictEqual(yield* identity, "deployer")
+            const asked = requestsTo(standIn, "/user")
+            assert.deepStrictEqual(
+              asked.map((request) => [request.method, request.status, request.headers.authorization]),
+              [["GET", 200, `token ${token}`]],
+            )
+          }).pipe(Effect.provide(gatewayOn(standIn))),
+        { user: "deployer" },
+      ),
+    )
+
+    it.effect("concurrent first callers share one GET /user", () =>
+      withStandIn((standIn) =>
+        Effect.gen(function* () {
+          const logins = yield* Effect.all([identity, identity, identity], { concurrency: "unbounded" })
+          assert.deepStrictEqual(logins, ["octocat", "octocat", "octocat"])
+          assert.strictEqual(requestsTo(standIn, "/user").length, 1)
+        }).pipe(Effect.provide(gatewayOn(standIn))),
+      ),
+    )
+
+    it.effect("a failure is not cached: the next call asks again", () =>
+      withStandIn((standIn) =>
+        Effect.gen(function* () {
+          standIn.script("GET /user", { status: 401, body: { message: "Bad credentials" } })
+          const error = yield* Effect.flip(identity)
+          assert.strictEqual(error.reason, "Unauthorized")
+          assert.strictEqual(error.operation, "identity")
+          assert.strictEqual(yield* identity, "octocat")
+          assert.deepStrictEqual(
+            requestsTo(standIn, "/user").map((request) => request.status),
+            [401, 200],
+          )
+        }).pipe(Effect.provide(gatewayOn(standIn))),
+      ),
+    )
+
+    it.effect("a login that does not decode is Unavailable, naming the field", () =>
+      withStandIn((standIn) =>
+        Effect.gen(function* () {
+          standIn.script("GET /user", { status: 200, body: { login: "not a login" } })
+          const error = yield* Effect.flip(identity)
+          assert.strictEqual(error.reason, "Unavailable")
+          assert.include(error.detail, "GET /user")
+          assert.include(error.detail, '["login"]')
+        }).pipe(Effect.provide(gatewayOn(standIn))),
+      ),
+    )
+
+    it.effect(
+      "an installation token cannot name its App: NotConfigured, pointing at GITHUB_ACTOR, no call",
+      () =>
+        withStandIn((standIn) =>
+          Effect.gen(function* () {
+            const error = yield* Effect.flip(identity)
+            assert.strictEqual(error.reason, "NotConfigured")
+            assert.include(error.detail, "GITHUB_ACTOR")
+            assert.deepStrictEqual(standIn.requests, [])
+          }).pipe(Effect.provide(gatewayOn(standIn, {}, { token: "ghs_actionsInstallationToken" }))),
+        ),
+    )
+
+    it.effect("GITHUB_ACTOR is the identity when set, and GitHub is not asked", () =>
+      withStandIn((standIn) =>
+        Effect.gen(function* () {
+          assert.strictEqual(yield* identity, "deployer[bot]")
+          assert.deepStrictEqual(standIn.requests, [])
+        }).pipe(
+          Effect.provide(OctokitGateway.layerConfig.pipe(Layer.provide(OctokitClient.layerConfig))),
+          fromEnvironment({
+            GITHUB_API_URL: standIn.url,
+            GITHUB_TOKEN: token,
+            GITHUB_ACTOR: "deployer[bot]",
+          }),
+        ),
+      ),
+    )
+
+    it.effect("without GITHUB_ACTOR, layerConfig asks GET /user", () =>
+      withStandIn((standIn) =>
+        Effect.gen(function* () {
+          assert.strictEqual(yield* identity, "octocat")
+          assert.strictEqual(requestsTo(standIn, "/user").length, 1)
+        }).pipe(
+          Effect.provide(OctokitGateway.layerConfig.pipe(Layer.provide(OctokitClient.layerConfig))),
+          fromEnvironment({ GITHUB_API_URL: standIn.url, GITHUB_TOKEN: token }),
+        ),
+      ),
+    )
+
+    it.effect("an invalid GITHUB_ACTOR is a configuration error that names it", () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          Layer.build(OctokitGateway.layerConfig).pipe(
+            Effect.scoped,
+            Effect.provide(OctokitClient.layer({ baseUrl: "http://127.0.0.1:9", auth: { token } })),
+            fromEnvironment({ GITHUB_ACTOR: "not a login" }),
+          ),
+        )
+        assert.include(String(error), "GITHUB_ACTOR")
+        assert.include(String(error), "must be a GitHub login")
+      }),
+    )
+  })
+
+  describe("our runs only", () => {
+    const branch = "request/req_dev_ec2_abc"
+    const theirs = (id: number) =>
+      runJson({
+        id,
+        created_at: "2026-03-01T12:00:00Z",
+        head_branch: branch,
+        display_title: "apply",
+        actor: { login: "someone-else" },
+      })
+
+    it.effect("the listing sends actor= and GitHub leaves out another user's runs", () =>
+      withStandIn((standIn) =>
+        Effect.gen(function* () {
+          standIn.addRuns(
+            theirs(1),
+            runJson({ id: 2, created_at: "2026-03-01T12:00:00Z", head_branch: branch }),
+          )
+          const runs = yield* listAll({ ...runsFilter, branch, actor: yield* identity })
+          assert.deepStrictEqual(
+            runs.map((run) => [run.id, run.actor]),
+            [[runId(2), "octocat"]],
+          )
+          assert.strictEqual(requestsTo(standIn, runsPath)[0]?.query.actor, "octocat")
+        }).pipe(Effect.provide(gatewayOn(standIn))),
+      ),
+    )
+
+    const dispatchedWithoutRunDetails = (standIn: GitHubStandIn) =>
+      dispatchRun(
+        {
+          kind: "apply",
+          requestId: requestId("req_dev_ec2_abc"),
+          repository,
+          workflow: "apply.yml",
+          ref: branch,
+          inputs: {},
+        },
+        { polls: Schedule.recurs(0), firstLook: 0 },
+      ).pipe(
+        Effect.provide(
+          Layer.mergeAll(
+            gatewayOn(standIn),
+            ObjectRunIndexStore.layer,
+            ObjectRequestStore.layer,
+            ObjectDispatchLanes.layer,
+          ).pipe(Layer.provide(MemoryObjectStore.layerMemory)),
+        ),
+      )
+
+    it.effect(
+      "after a 204, another user's earlier run on the same workflow and branch is not taken; ours is",
+      () =>
+        withStandIn(
+          (standIn) =>
+            Effect.gen(function* () {
+              standIn.addRuns(theirs(9_000_000_000))
+              const result = yield* dispatchedWithoutRunDetails(standIn)
+              assert.deepStrictEqual(
+                [result.source, Option.getOrUndefined(result.runId)],
+                ["list", runId(9_000_000_001)],
+              )
+              const listing = requestsTo(standIn, runsPath)[0]
+              assert.strictEqual(listing?.query.actor, "deployer")
+            }),
+          { runDetails: "ignored", user: "deployer" },
+        ),
+    )
+
+    it.effect("a server that ignores actor= still does not get another user's run taken", () =>
+      withStandIn(
+        (standIn) =>
+          Effect.gen(function* () {
+            const ours = runJson({
+              id: 9_000_000_001,
+              created_at: "2026-03-01T12:00:00Z",
+              head_branch: branch,
+              actor: { login: "deployer" },
+            })
+            const rerunByThem = runJson({
+              id: 8_999_999_998,
+              created_at: "2026-03-01T12:00:00Z",
+              head_branch: branch,
+              actor: { login: "deployer" },
+              triggering_actor: { login: "someone-else" },
+            })
+            standIn.script(`GET ${runsPath}`, {
+              status: 200,
+              body: { total_count: 3, workflow_runs: [ours, rerunByThem, theirs(8_999_999_999)] },
+            })
+            const result = yield* dispatchedWithoutRunDetails(standIn)
+            assert.deepStrictEqual(Option.getOrUndefined(result.runId), runId(9_000_000_001))
+          }),
+        { runDetails: "ignored", user: "deployer" },
+      ),
     )
   })
 
@@ -568,13 +799,6 @@ describe("Octokit gateway against a GitHub stand-in", () => {
 })
 
 describe("Octokit client", () => {
-  const pkcs1Key = () =>
-    generateKeyPairSync("rsa", {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: "pkcs1", format: "pem" },
-      publicKeyEncoding: { type: "spki", format: "pem" },
-    }).privateKey
-
   it.effect("a GitHub App gets an installation token with its JWT and calls with that token", () =>
     withStandIn((standIn) =>
       Effect.gen(function* () {
@@ -599,8 +823,42 @@ describe("Octokit client", () => {
     ),
   )
 
-  const fromEnvironment = (variables: Record<string, string>) =>
-    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables))))
+  it.effect("a GitHub App's identity is its bot, from GET /app with the App's JWT", () =>
+    withStandIn(
+      (standIn) =>
+        Effect.gen(function* () {
+          assert.strictEqual(yield* identity, "deployer-app[bot]")
+          const [asked, ...others] = standIn.requests
+          assert.deepStrictEqual([asked?.method, asked?.path, asked?.status], ["GET", "/app", 200])
+          assert.match(asked?.headers.authorization ?? "", /^bearer [\w-]+\.[\w-]+\.[\w-]+$/)
+          assert.deepStrictEqual(others, [], "no installation token is needed to ask")
+        }).pipe(
+          Effect.provide(
+            gatewayOn(standIn, {}, { appId: "12345", privateKey: pkcs1Key(), installationId: 4711 }),
+          ),
+        ),
+      { appSlug: "deployer-app" },
+    ),
+  )
+
+  it.effect("runs dispatched by a GitHub App are its bot's, and only those are listed as ours", () =>
+    withStandIn((standIn) =>
+      Effect.gen(function* () {
+        const gateway = yield* WorkflowRunsGateway
+        standIn.addRuns(runJson({ id: 1, created_at: "2026-03-01T12:00:00Z" }))
+        const dispatched = yield* gateway.dispatch(dispatchRequest)
+        const runs = yield* listAll({ ...runsFilter, actor: yield* gateway.identity })
+        assert.deepStrictEqual(
+          runs.map((run) => [run.id, run.actor, run.triggeringActor]),
+          [[Option.getOrThrow(dispatched.runId), "run-index-standin[bot]", "run-index-standin[bot]"]],
+        )
+      }).pipe(
+        Effect.provide(
+          gatewayOn(standIn, {}, { appId: "12345", privateKey: pkcs1Key(), installationId: 4711 }),
+        ),
+      ),
+    ),
+  )
 
   it.effect("layerConfig reads GITHUB_API_URL and GITHUB_TOKEN", () =>
     withStandIn((standIn) =>

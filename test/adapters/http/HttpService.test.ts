@@ -5,6 +5,7 @@ import { Effect, Layer, Redacted, Schema, Stream } from "effect"
 import * as GitHubSimulator from "../../../src/adapters/github/GitHubSimulator.js"
 import { makeRouter } from "../../../src/adapters/http/HttpService.js"
 import * as ObjectDeliveryLog from "../../../src/adapters/ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "../../../src/adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../../../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../../../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../../../src/adapters/objects/MemoryObjectStore.js"
@@ -35,6 +36,7 @@ const serviceOn = (store: Layer.Layer<RunIndexStore | ObjectStore>) =>
         store,
         ObjectRequestStore.layer.pipe(Layer.provide(store)),
         ObjectDeliveryLog.layer.pipe(Layer.provide(store)),
+        ObjectDispatchLanes.layer.pipe(Layer.provide(store)),
         github,
       ),
     ),
