@@ -294,7 +294,11 @@ export const layer = (
             Effect.uninterruptibleMask((restore) =>
               Effect.gen(function* () {
                 const started = yield* Clock.currentTimeMillis
-                const ourTurn = yield* restore(Effect.timeoutOption(entry.turn.take(1), lockWait))
+                // Alone on this path in this process: the turn is free, no timer needed.
+                const ourTurn =
+                  entry.waiting === 1
+                    ? Option.some(yield* entry.turn.take(1))
+                    : yield* restore(Effect.timeoutOption(entry.turn.take(1), lockWait))
                 if (Option.isNone(ourTurn)) return yield* Effect.fail(new LockHeld())
                 const inTurn = Effect.gen(function* () {
                   const answer = yield* restore(settled)
