@@ -42,6 +42,41 @@ export const webhookMaxBytes = Config.integer("RUN_INDEX_WEBHOOK_MAX_BYTES").pip
   Config.withDefault(5 * 1024 * 1024),
 )
 
+/** A positive duration (`2 seconds`, `500 millis`) read from `name`, `fallback` when unset. */
+const positiveDuration = (name: string, fallback: string) =>
+  Config.string().pipe(
+    Config.withDefault(fallback),
+    Config.mapOrFail((text) =>
+      Option.match(
+        Option.filter(Duration.decodeUnknown(text.trim()), (duration) => !Duration.isZero(duration)),
+        {
+          onNone: () =>
+            Either.left(
+              ConfigError.InvalidData(
+                [],
+                `must be a positive duration such as "${fallback}"; got ${JSON.stringify(text)}`,
+              ),
+            ),
+          onSome: Either.right,
+        },
+      ),
+    ),
+    Config.nested(name),
+  )
+
+/** Per attempt of an S3 call: opening the connection, then the request and its answer. */
+export const s3ConnectionTimeout = positiveDuration("RUN_INDEX_S3_CONNECT_TIMEOUT", "3 seconds")
+export const s3RequestTimeout = positiveDuration("RUN_INDEX_S3_REQUEST_TIMEOUT", "5 seconds")
+
+/** How long `/readyz` waits for the store before answering 503. */
+export const readyTimeout = positiveDuration("RUN_INDEX_READY_TIMEOUT", "2 seconds")
+
+/** How long a webhook delivery may take before it is answered 503 (GitHub gives up after 10 s). */
+export const webhookDeadline = positiveDuration("RUN_INDEX_WEBHOOK_DEADLINE", "9 seconds")
+
+/** How long a directory-store compare-and-set waits for another writer's lock. */
+export const lockWait = positiveDuration("RUN_INDEX_LOCK_WAIT", "2 seconds")
+
 /**
  * How often the service replays parked deliveries: a duration (`30 seconds`, `5 minutes`), or `off`.
  * While deliveries stay parked the wait grows from this; see `replayBackoff` in the server.
@@ -67,28 +102,6 @@ export const replayInterval = Config.string().pipe(
   }),
   Config.nested("RUN_INDEX_REPLAY_INTERVAL"),
 )
-
-/** A positive duration such as "2 minutes" read from `name`, or `fallback` when unset. */
-const positiveDuration = (name: string, fallback: string) =>
-  Config.string().pipe(
-    Config.withDefault(fallback),
-    Config.mapOrFail((text) =>
-      Option.match(
-        Option.filter(Duration.decodeUnknown(text.trim()), (duration) => !Duration.isZero(duration)),
-        {
-          onNone: () =>
-            Either.left(
-              ConfigError.InvalidData(
-                [],
-                `must be a positive duration such as "${fallback}"; got ${JSON.stringify(text)}`,
-              ),
-            ),
-          onSome: (duration) => Either.right(duration),
-        },
-      ),
-    ),
-    Config.nested(name),
-  )
 
 /** After its polls end, how long a dispatch keeps its lane for a run GitHub creates late. */
 export const laneWindow = positiveDuration("RUN_INDEX_LANE_WINDOW", "2 minutes")

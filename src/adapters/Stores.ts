@@ -20,6 +20,11 @@ export interface StoreChoice {
   readonly dataDirectory: string
   readonly region: Option.Option<string>
   readonly endpoint: Option.Option<string>
+  /** How long a directory-store compare-and-set waits for a lock; the store's default when absent. */
+  readonly lockWait?: Duration.Duration
+  /** Per attempt of an S3 call; the client's defaults when absent. */
+  readonly s3ConnectionTimeout?: Duration.Duration
+  readonly s3RequestTimeout?: Duration.Duration
 }
 
 /**
@@ -30,7 +35,10 @@ export const storeLayer = (choice: StoreChoice): Layer.Layer<ObjectStore | Bucke
   Option.match(choice.bucket, {
     onNone: () =>
       Layer.merge(
-        DirectoryObjectStore.layer(choice.dataDirectory).pipe(Layer.provide(NodeContext.layer)),
+        DirectoryObjectStore.layer(
+          choice.dataDirectory,
+          choice.lockWait === undefined ? {} : { lockWait: choice.lockWait },
+        ).pipe(Layer.provide(NodeContext.layer)),
         UnsupportedBucketLifecycle.layer(`the directory store ${choice.dataDirectory}`),
       ),
     onSome: (bucket) =>
@@ -50,6 +58,10 @@ export const storeLayer = (choice: StoreChoice): Layer.Layer<ObjectStore | Bucke
                   onNone: () => ({}),
                   onSome: (endpoint) => ({ endpoint }),
                 }),
+                ...(choice.s3ConnectionTimeout === undefined
+                  ? {}
+                  : { connectionTimeout: choice.s3ConnectionTimeout }),
+                ...(choice.s3RequestTimeout === undefined ? {} : { requestTimeout: choice.s3RequestTimeout }),
               }),
             ),
           )
@@ -65,6 +77,9 @@ export const storeChoice = Effect.all({
   dataDirectory: Settings.dataDirectory,
   region: Settings.awsRegion,
   endpoint: Settings.s3Endpoint,
+  lockWait: Settings.lockWait,
+  s3ConnectionTimeout: Settings.s3ConnectionTimeout,
+  s3RequestTimeout: Settings.s3RequestTimeout,
 })
 
 /** The run index and request documents over one object store, and the retention, all from the environment. */

@@ -11,6 +11,7 @@ import type { WorkflowKind } from "../domain/WorkflowKind.js"
 import { RepositoryName } from "../domain/WorkflowRun.js"
 import { type DeliveryId, WorkflowRunPayload } from "../domain/WorkflowRunPayload.js"
 import { AttemptEvents } from "../ports/AttemptEvents.js"
+import { DeliveriesInFlight } from "../ports/DeliveriesInFlight.js"
 import { DeliveryLog } from "../ports/DeliveryLog.js"
 import { DispatchLanes } from "../ports/DispatchLanes.js"
 import { RequestStore } from "../ports/RequestStore.js"
@@ -49,7 +50,13 @@ export type DeliveryResult =
       readonly requestId: RequestId | null
       readonly kind: WorkflowKind | null
     }
-  | { readonly _tag: "Parked"; readonly reason: string }
+  | {
+      readonly _tag: "Parked"
+      /** Why, in one word (`Throttled`, `Unavailable`, `Contended`, …): safe to show to the sender. */
+      readonly reason: string
+      /** Why, in full (store locations, parse errors): for the logs and the parked record only. */
+      readonly detail: string
+    }
 
 const decodePayload = Schema.decodeUnknownEither(Schema.parseJson(WorkflowRunPayload))
 const isRequestId = Schema.is(RequestId)
@@ -67,11 +74,39 @@ const runEventOf = (payload: WorkflowRunPayload): RunEvent => ({
   updatedAt: Date.parse(payload.workflow_run.updated_at),
 })
 
-/** Words of a title or name that could be request ids, in order, at most `limit`. */
-const candidateIds = (text: string | null, limit: number): ReadonlyArray<RequestId> =>
-  [...new Set((text ?? "").split(/[^A-Za-z0-9_.-]+/).map((word) => word.replace(/\.+$/, "")))]
-    .filter((word): word is RequestId => word.length >= 3 && isRequestId(word))
-    .slice(0, limit)
+const isWordCharacter = (code: number) =>
+  (code >= 48 && code <= 57) || // 0-9
+  (code >= 65 && code <= 90) || // A-Z
+  (code >= 97 && code <= 122) || // a-z
+  code === 95 || // _
+  code === 46 || // .
+  code === 45 // -
+
+/** A request id is at most this long; longer words are skipped without a look. */
+const longestRequestId = 128
+
+/**
+ * Words of a title or name that could be request ids (runs of `[A-Za-z0-9_.-]`, trailing dots
+ * dropped, at least 3 characters), distinct, in order, at most `limit`. One pass over the text by
+ * hand: titles come from anyone who can push a workflow, and a regex stripping trailing dots from
+ * every word (`/\.+$/`) is quadratic on a title of dots.
+ */
+export const candidateIds = (text: string | null, limit: number): ReadonlyArray<RequestId> => {
+  const found = new Set<RequestId>()
+  if (text === null) return []
+  let position = 0
+  while (position < text.length && found.size < limit) {
+    while (position < text.length && !isWordCharacter(text.charCodeAt(position))) position += 1
+    const start = position
+    while (position < text.length && isWordCharacter(text.charCodeAt(position))) position += 1
+    let end = position
+    while (end > start && text.charCodeAt(end - 1) === 46) end -= 1
+    if (end - start < 3 || end - start > longestRequestId) continue
+    const word = text.slice(start, end)
+    if (isRequestId(word)) found.add(word)
+  }
+  return [...found]
+}
 
 /** Whether the request's document can take this run: an attempt of the kind holds it or may attach it. */
 const canTake = (document: RequestDocument, kind: WorkflowKind, event: RunEvent, toleranceMillis: number) => {
@@ -286,11 +321,14 @@ const outcomeOf = (
   }
 }
 
+const recordedOutcomes = new Set<DeliveryResult["_tag"]>(["Processed", "Ignored", "Duplicate"])
+
 /**
  * Processes one verified delivery: a duplicate changes nothing; `ping` is answered; other events are
  * recorded and ignored; a `workflow_run` is handled and only then recorded. A delivery that still
- * fails after bounded retries is parked with its headers and raw body for replay. Counted by outcome,
- * and timed.
+ * fails after bounded retries is parked with its headers and raw body for replay. Concurrent copies
+ * of one delivery in this process (with `DeliveriesInFlight` provided) run once; the others wait and
+ * answer as duplicates. Counted by outcome, and timed.
  */
 export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
   delivery: Delivery,
@@ -299,11 +337,22 @@ export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
   // Milliseconds, not nanoseconds: TestClock cannot express the fractional instants jittered retries
   // leave behind as nanoseconds, and the histogram's first bucket is 1 ms anyway.
   const started = yield* Clock.currentTimeMillis
-  const result = yield* Effect.either(
-    deliver(delivery, previousAttempts).pipe(
-      Effect.annotateLogs({ deliveryId: delivery.deliveryId, event: delivery.event }),
+  const inFlight = yield* DeliveriesInFlight
+  const run = yield* inFlight.once(
+    delivery.deliveryId,
+    Effect.either(
+      deliver(delivery, previousAttempts).pipe(
+        Effect.annotateLogs({ deliveryId: delivery.deliveryId, event: delivery.event }),
+      ),
     ),
   )
+  const settled = yield* run.result
+  // A copy that waited for a run already under way: what that run recorded is a duplicate for this
+  // one; what it did not record (parked, failed, a ping) is answered the same way.
+  const result =
+    run.first || Either.isLeft(settled) || !recordedOutcomes.has(settled.right._tag)
+      ? settled
+      : Either.right<DeliveryResult>({ _tag: "Duplicate" })
   const elapsedMillis = (yield* Clock.currentTimeMillis) - started
   yield* Metric.update(Metrics.processingSeconds, elapsedMillis / 1000)
   yield* Metric.increment(Metrics.deliveries[outcomeOf(result)])
@@ -332,21 +381,22 @@ const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempt
 
   const handled = yield* Effect.either(handleWorkflowRun(payload.right))
   if (Either.isLeft(handled)) {
-    const reason = handled.left.message
+    const reason = handled.left.reason
+    const detail = handled.left.message
     yield* Effect.logWarning("delivery parked").pipe(
-      Effect.annotateLogs({ deliveryId: delivery.deliveryId, reason }),
+      Effect.annotateLogs({ deliveryId: delivery.deliveryId, reason, detail }),
     )
     yield* retryTransient(
       log.park({
         deliveryId: delivery.deliveryId,
         headers: delivery.headers,
         body: delivery.body,
-        reason,
+        reason: detail,
         parkedAt: yield* now(),
         attempts: previousAttempts + 1,
       }),
     )
-    return { _tag: "Parked", reason } as DeliveryResult
+    return { _tag: "Parked", reason, detail } as DeliveryResult
   }
   yield* retryTransient(
     log.record({

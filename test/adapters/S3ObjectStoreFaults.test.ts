@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Layer, Option, TestClock } from "effect"
+import { Effect, Layer } from "effect"
 import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
 import { ObjectStore, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
 import * as S3Client from "../../src/adapters/objects/S3Client.js"
@@ -9,6 +9,7 @@ import { keyPath } from "../../src/domain/RunIndexKey.js"
 import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
 import { entry, runId } from "../support/fixtures.js"
 import { type S3Stub, startS3Stub } from "../support/S3Stub.js"
+import { withVirtualTime } from "../support/virtualTime.js"
 
 const bucket = "run-index-stub"
 
@@ -25,26 +26,6 @@ const withStub = <A, E, R>(use: (stub: S3Stub) => Effect.Effect<A, E, R>) =>
     use,
     (stub) => Effect.promise(() => stub.close()),
   )
-
-const nextEventLoopTurn = Effect.async<void>((resume) => {
-  const turn = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(turn))
-})
-
-/**
- * Runs `effect` on the test clock: whenever it waits on the clock (the conflict retry's backoff),
- * virtual time jumps to the end of the wait; meanwhile its real socket round trips run as usual.
- */
-const withVirtualTime = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function* () {
-    const fiber = yield* Effect.fork(effect)
-    while (Option.isNone(yield* Fiber.poll(fiber))) {
-      const deadlines = yield* TestClock.sleeps()
-      if (Chunk.isNonEmpty(deadlines)) yield* TestClock.setTime(Math.min(...deadlines))
-      else yield* nextEventLoopTurn
-    }
-    return yield* Fiber.join(fiber)
-  })
 
 const statuses = (stub: S3Stub) => stub.requests.map((request) => `${request.method} ${request.status}`)
 

@@ -1,5 +1,5 @@
 import { createServer } from "node:http"
-import { HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpServer } from "@effect/platform"
 import { NodeContext, NodeHttpServer } from "@effect/platform-node"
 import { Console, Duration, Effect, Layer, Option } from "effect"
 import { AttemptEvents } from "../../ports/AttemptEvents.js"
@@ -9,8 +9,10 @@ import type { RequestStore } from "../../ports/RequestStore.js"
 import type { RunIndexStore } from "../../ports/RunIndexStore.js"
 import type { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
 import { replayContinually } from "../../programs/Webhooks.js"
+import * as InFlightDeliveries from "../InFlightDeliveries.js"
 import * as Secrets from "../Secrets.js"
 import * as Settings from "../Settings.js"
+import { accessLog } from "./AccessLog.js"
 import { makeRouter } from "./HttpService.js"
 
 /** Attempt state changes, logged one line each. */
@@ -49,6 +51,8 @@ export const layer: Layer.Layer<
     const token = yield* Secrets.apiToken.pipe(Effect.provide(NodeContext.layer))
     const secrets = yield* Secrets.webhookSecrets.pipe(Effect.provide(NodeContext.layer))
     const maxBytes = yield* Settings.webhookMaxBytes
+    const deadline = yield* Settings.webhookDeadline
+    const readyTimeout = yield* Settings.readyTimeout
     const replayInterval = yield* Settings.replayInterval
     const choice = yield* Effect.all({ bucket: Settings.bucket, directory: Settings.dataDirectory })
     yield* Console.error(`store: ${Settings.describeStore(choice.bucket, choice.directory)}`)
@@ -59,12 +63,13 @@ export const layer: Layer.Layer<
           `parked deliveries: replayed every ${Duration.format(every)}, backing off while some stay parked`,
       }),
     )
-    return makeRouter({ apiToken: token, webhook: { secrets, maxBytes } }).pipe(
-      HttpServer.serve(HttpMiddleware.logger),
+    return makeRouter({ apiToken: token, webhook: { secrets, maxBytes, deadline }, readyTimeout }).pipe(
+      HttpServer.serve(accessLog),
       HttpServer.withLogAddress,
       Layer.provide(NodeHttpServer.layer(createServer, { host, port })),
       Layer.merge(backgroundReplay(replayInterval)),
       Layer.provide(logAttemptEvents),
+      Layer.provide(InFlightDeliveries.layer),
     )
   }),
 )

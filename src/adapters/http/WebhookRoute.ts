@@ -1,6 +1,8 @@
-import { HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import type { IncomingMessage } from "node:http"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { verifyWithFallback } from "@octokit/webhooks-methods"
-import { Effect, Either, Option, Redacted, Schema } from "effect"
+import { Duration, Effect, Either, Option, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import { type DeliveryResult, processDelivery } from "../../programs/Webhooks.js"
 
@@ -11,11 +13,51 @@ export interface WebhookOptions {
   /** Every secret a signature may be made with (the first is current; the rest are being rotated out). */
   readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
   readonly maxBytes: number
+  /**
+   * How long processing may take before the delivery is answered 503 (9 seconds by default; GitHub
+   * gives up after 10). Nothing is recorded for it, so a redelivery processes it again.
+   */
+  readonly deadline?: Duration.Duration
 }
+
+export const defaultDeadline = Duration.seconds(9)
 
 class BodyTooLarge {
   readonly _tag = "BodyTooLarge"
 }
+
+/**
+ * The body as text, at most `maxBytes`. Past that it stops keeping what arrives but lets the rest
+ * drain (discarded) instead of destroying the socket: a sender without Content-Length then reads
+ * the 413 rather than a connection reset. How long a sender may keep sending is the server's
+ * request timeout.
+ */
+const readBody = (source: IncomingMessage, maxBytes: number) =>
+  Effect.async<string, BodyTooLarge | Error>((resume) => {
+    const chunks: Array<Buffer> = []
+    let bytes = 0
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length
+      if (bytes > maxBytes) {
+        source.off("data", onData)
+        source.off("end", onEnd)
+        source.resume()
+        resume(Effect.fail(new BodyTooLarge()))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    const onError = (error: Error) => resume(Effect.fail(error))
+    source.on("data", onData)
+    source.once("end", onEnd)
+    source.once("error", onError)
+    // `onError` stays: a late error on a source with no listener would be thrown.
+    return Effect.sync(() => {
+      source.off("data", onData)
+      source.off("end", onEnd)
+    })
+  })
 
 const verifySignature = (
   secrets: ReadonlyArray<Redacted.Redacted<string>>,
@@ -41,7 +83,7 @@ const headerRecord = (headers: Readonly<Record<string, string | undefined>>) =>
     ),
   )
 
-const respond = (outcome: DeliveryResult): HttpServerResponse.HttpServerResponse => {
+const respond = (outcome: DeliveryResult, deliveryId: DeliveryId): HttpServerResponse.HttpServerResponse => {
   switch (outcome._tag) {
     case "Duplicate":
       return HttpServerResponse.unsafeJson({ duplicate: true })
@@ -58,7 +100,11 @@ const respond = (outcome: DeliveryResult): HttpServerResponse.HttpServerResponse
       })
     case "Parked":
       // Parked for replay; the 503 also marks the delivery failed in GitHub's UI, for a manual redelivery.
-      return HttpServerResponse.unsafeJson({ parked: true, reason: outcome.reason }, { status: 503 })
+      // GitHub shows this body in its delivery log: the reason in one word, the details only in ours.
+      return HttpServerResponse.unsafeJson(
+        { parked: true, reason: outcome.reason, deliveryId },
+        { status: 503 },
+      )
   }
 }
 
@@ -73,12 +119,15 @@ export const webhookRoute = (options: WebhookOptions) =>
     const declaredLength = Number(request.headers["content-length"] ?? "0")
     if (declaredLength > options.maxBytes)
       return problem(413, "payload too large", { maxBytes: options.maxBytes })
-    const body = yield* request.text.pipe(
-      HttpIncomingMessage.withMaxBodySize(Option.some(options.maxBytes)),
-      Effect.mapError(() => new BodyTooLarge()),
-      Effect.either,
+    const body = yield* Effect.either(
+      readBody(NodeHttpServerRequest.toIncomingMessage(request), options.maxBytes),
     )
-    if (Either.isLeft(body)) return problem(413, "payload too large", { maxBytes: options.maxBytes })
+    if (Either.isLeft(body))
+      return body.left instanceof BodyTooLarge
+        ? problem(413, "payload too large", { maxBytes: options.maxBytes }).pipe(
+            HttpServerResponse.setHeader("connection", "close"),
+          )
+        : problem(400, "invalid body", { detail: "the body could not be read to its end" })
     const signature = request.headers["x-hub-signature-256"] ?? ""
     if (!(yield* verifySignature(options.secrets, body.right, signature))) {
       return problem(401, "invalid signature", {
@@ -95,15 +144,50 @@ export const webhookRoute = (options: WebhookOptions) =>
     const event = request.headers["x-github-event"] ?? ""
     if (event === "")
       return problem(400, "invalid header", { header: "X-GitHub-Event", detail: "an event name is required" })
+    const deadline = options.deadline ?? defaultDeadline
     const result = yield* processDelivery({
       deliveryId: deliveryId.right,
       event,
       headers: headerRecord(request.headers),
       body: body.right,
     }).pipe(
-      Effect.map(respond),
-      Effect.catchTag("MalformedPayload", (malformed) =>
-        Effect.succeed(problem(400, "invalid body", { detail: malformed.detail })),
+      Effect.map((outcome) => respond(outcome, deliveryId.right)),
+      Effect.catchTags({
+        MalformedPayload: (malformed) =>
+          Effect.succeed(problem(400, "invalid body", { detail: malformed.detail })),
+        // Not even parked (the store is down): nothing was recorded, a redelivery will process it.
+        StoreError: (error) =>
+          Effect.as(
+            Effect.logWarning("delivery failed").pipe(
+              Effect.annotateLogs({
+                deliveryId: deliveryId.right,
+                reason: error.reason,
+                detail: error.detail,
+              }),
+            ),
+            problem(503, "store unavailable", { reason: error.reason, deliveryId: deliveryId.right }),
+          ),
+      }),
+      Effect.catchAllDefect((defect) =>
+        Effect.as(
+          Effect.logError("delivery failed", defect).pipe(
+            Effect.annotateLogs({ deliveryId: deliveryId.right }),
+          ),
+          problem(500, "internal error", { deliveryId: deliveryId.right }),
+        ),
+      ),
+      Effect.timeoutOption(deadline),
+      Effect.flatMap(
+        Option.match({
+          onSome: Effect.succeed,
+          onNone: () =>
+            Effect.as(
+              Effect.logWarning("delivery timed out").pipe(
+                Effect.annotateLogs({ deliveryId: deliveryId.right, deadline: Duration.format(deadline) }),
+              ),
+              problem(503, "timed out", { deliveryId: deliveryId.right }),
+            ),
+        }),
       ),
     )
     return result

@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3"
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, Context, Duration, Effect, Layer } from "effect"
 
 /** The raw AWS SDK client, a service of its own so tests can point it anywhere and still run the mapping. */
 export class S3ClientService extends Context.Tag("run-index/S3Client")<S3ClientService, S3Client>() {}
@@ -13,7 +13,14 @@ export interface S3ClientOptions {
   readonly forcePathStyle?: boolean
   /** Attempts per call, the SDK's retries of throttling and 5xx included (the SDK's default is 3). */
   readonly maxAttempts?: number
+  /** How long opening a connection may take, per attempt (3 seconds by default). */
+  readonly connectionTimeout?: Duration.DurationInput
+  /** How long one attempt may take from sending the request to the end of the answer (5 seconds by default). */
+  readonly requestTimeout?: Duration.DurationInput
 }
+
+export const defaultConnectionTimeout = Duration.seconds(3)
+export const defaultRequestTimeout = Duration.seconds(5)
 
 /**
  * The endpoint variables the SDK itself honours (`AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`).
@@ -36,6 +43,14 @@ export const layer = (options: S3ClientOptions = {}): Layer.Layer<S3ClientServic
         ...(options.region === undefined ? {} : { region: options.region }),
         ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
         ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+        // The SDK builds its NodeHttpHandler from these. Without them a stalled endpoint holds a call
+        // (and the webhook delivery or readiness probe waiting on it) forever; a timed-out attempt
+        // fails with TimeoutError, which the SDK retries and the store reports as Unavailable.
+        requestHandler: {
+          connectionTimeout: Duration.toMillis(options.connectionTimeout ?? defaultConnectionTimeout),
+          requestTimeout: Duration.toMillis(options.requestTimeout ?? defaultRequestTimeout),
+          throwOnRequestTimeout: true,
+        },
       }
       return yield* Effect.acquireRelease(
         Effect.sync(() => new S3Client(config)),

@@ -1,0 +1,125 @@
+import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { sign } from "@octokit/webhooks-methods"
+import { Deferred, Effect, Layer, Metric, Redacted } from "effect"
+import { makeRouter } from "../../../src/adapters/http/HttpService.js"
+import * as InFlightDeliveries from "../../../src/adapters/InFlightDeliveries.js"
+import * as MemoryObjectStore from "../../../src/adapters/objects/MemoryObjectStore.js"
+import { ObjectStore, WriteCondition } from "../../../src/adapters/objects/ObjectStore.js"
+import * as Metrics from "../../../src/programs/Metrics.js"
+import { requestDocumentWithRun, workflowRunPayload } from "../../support/payloads.js"
+import { attemptOf, world } from "../../support/world.js"
+
+const secret = "secret"
+const copies = 10
+
+/**
+ * The memory store, except that reading a delivery record waits until `gate` opens: every copy of
+ * a delivery that reaches the delivery log is held there, so copies overlap however fast the rest is.
+ */
+const gatedStore = (gate: Deferred.Deferred<void>, recordReads: { count: number }) =>
+  Layer.effect(
+    ObjectStore,
+    Effect.map(ObjectStore, (store) =>
+      ObjectStore.of({
+        ...store,
+        get: (path) =>
+          path.startsWith("webhooks/github/deliveries/")
+            ? Effect.andThen(
+                Effect.sync(() => {
+                  recordReads.count += 1
+                }),
+                Effect.andThen(Deferred.await(gate), store.get(path)),
+              )
+            : store.get(path),
+      }),
+    ),
+  ).pipe(Layer.provide(MemoryObjectStore.layerMemory))
+
+const count = (counter: Metric.Metric.Counter<number>) =>
+  Effect.map(Metric.value(counter), (state) => state.count)
+
+describe("concurrent copies of one delivery", () => {
+  // Live clock: the copies race over real sockets; the gate opens after a short real pause, long
+  // enough for all of them to arrive.
+  it.live("10 concurrent posts of one delivery id are processed once; the other 9 answer as duplicates", () =>
+    Effect.gen(function* () {
+      const gate = yield* Deferred.make<void>()
+      const recordReads = { count: 0 }
+      const service = HttpServer.serve(
+        makeRouter({
+          apiToken: Redacted.make("token"),
+          webhook: { secrets: [Redacted.make(secret)], maxBytes: 64 * 1024 },
+        }),
+      ).pipe(
+        Layer.provideMerge(NodeHttpServer.layerTest),
+        Layer.provideMerge(world({}, gatedStore(gate, recordReads))),
+        Layer.provide(InFlightDeliveries.layer),
+      )
+      yield* Effect.gen(function* () {
+        const objects = yield* ObjectStore
+        yield* objects.put(
+          "requests/req_copies.json",
+          JSON.stringify(requestDocumentWithRun("apply", 9100)),
+          WriteCondition.Always(),
+        )
+        const before = {
+          processed: yield* count(Metrics.deliveries.processed),
+          duplicate: yield* count(Metrics.deliveries.duplicate),
+        }
+        const body = JSON.stringify(
+          workflowRunPayload({ id: 9100, kind: "apply", status: "completed", title: "Apply req_copies" }),
+        )
+        const signature = yield* Effect.promise(() => sign(secret, body))
+        const client = yield* HttpClient.HttpClient
+        const post = client
+          .execute(
+            HttpClientRequest.post("/webhooks/github").pipe(
+              HttpClientRequest.setHeaders({
+                "x-github-event": "workflow_run",
+                "x-github-delivery": "copied-delivery",
+                "x-hub-signature-256": signature,
+              }),
+              HttpClientRequest.bodyText(body, "application/json"),
+            ),
+          )
+          .pipe(
+            Effect.flatMap((response) =>
+              Effect.map(response.json, (json) => ({ status: response.status, json })),
+            ),
+            Effect.scoped,
+          )
+        const answers = yield* Effect.all(
+          [
+            Effect.forEach(Array.from({ length: copies }), () => post, { concurrency: "unbounded" }),
+            Effect.andThen(Effect.sleep("300 millis"), Deferred.succeed(gate, undefined)),
+          ],
+          { concurrency: "unbounded" },
+        ).pipe(Effect.map(([responses]) => responses))
+
+        assert.deepStrictEqual(
+          answers.map((answer) => answer.status),
+          Array(copies).fill(200),
+        )
+        const processed = answers.filter(
+          (answer) => (answer.json as { outcome?: string }).outcome === "Patched",
+        )
+        const duplicates = answers.filter(
+          (answer) => (answer.json as { duplicate?: boolean }).duplicate === true,
+        )
+        assert.strictEqual(processed.length, 1)
+        assert.strictEqual(duplicates.length, copies - 1)
+        assert.strictEqual(recordReads.count, 1, "only the first copy asked the delivery log")
+        assert.deepStrictEqual(
+          {
+            processed: (yield* count(Metrics.deliveries.processed)) - before.processed,
+            duplicate: (yield* count(Metrics.deliveries.duplicate)) - before.duplicate,
+          },
+          { processed: 1, duplicate: copies - 1 },
+        )
+        assert.strictEqual((yield* attemptOf("req_copies", "apply"))?.status, "completed")
+      }).pipe(Effect.provide(service))
+    }),
+  )
+})
