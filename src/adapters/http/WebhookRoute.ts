@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { verifyWithFallback } from "@octokit/webhooks-methods"
-import { Duration, Effect, Either, Option, Redacted, Schema } from "effect"
+import { Duration, Effect, Either, Fiber, Option, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import { type DeliveryResult, processDelivery } from "../../programs/Webhooks.js"
 
@@ -145,7 +145,7 @@ export const webhookRoute = (options: WebhookOptions) =>
     if (event === "")
       return problem(400, "invalid header", { header: "X-GitHub-Event", detail: "an event name is required" })
     const deadline = options.deadline ?? defaultDeadline
-    const result = yield* processDelivery({
+    const processing = processDelivery({
       deliveryId: deliveryId.right,
       event,
       headers: headerRecord(request.headers),
@@ -176,6 +176,12 @@ export const webhookRoute = (options: WebhookOptions) =>
           problem(500, "internal error", { deliveryId: deliveryId.right }),
         ),
       ),
+    )
+    // The answer waits at most the deadline; the processing does not stop there. It goes on to record
+    // the delivery or park it, so a delivery answered "timed out" is not lost (nor is one whose
+    // sender hung up).
+    const running = yield* Effect.forkDaemon(processing)
+    const result = yield* Fiber.join(running).pipe(
       Effect.timeoutOption(deadline),
       Effect.flatMap(
         Option.match({
