@@ -1,4 +1,4 @@
-import { Metric, MetricBoundaries } from "effect"
+import { Effect, Metric, MetricBoundaries } from "effect"
 import { StoreFailureReason } from "../ports/StoreError.js"
 import { GatewayFailureReason } from "../ports/WorkflowRunsGateway.js"
 
@@ -6,15 +6,12 @@ import { GatewayFailureReason } from "../ports/WorkflowRunsGateway.js"
  * Every counter and histogram the service exposes on `GET /metrics`, in one place. Each labelled
  * counter is tagged once here, so counting on the webhook path costs no key construction.
  */
-const tagged = <const Value extends string>(
-  metric: Metric.Metric.Counter<number>,
+const tagged = <const Value extends string, M extends Metric.Metric<any, any, any>>(
+  metric: M,
   label: string,
   values: ReadonlyArray<Value>,
-): Readonly<Record<Value, Metric.Metric.Counter<number>>> =>
-  Object.fromEntries(values.map((value) => [value, Metric.tagged(metric, label, value)])) as Record<
-    Value,
-    Metric.Metric.Counter<number>
-  >
+): Readonly<Record<Value, M>> =>
+  Object.fromEntries(values.map((value) => [value, Metric.tagged(metric, label, value)])) as Record<Value, M>
 
 /** `failed`: the store could not even record or park the delivery; GitHub was answered 503. */
 export type DeliveryOutcome =
@@ -26,6 +23,16 @@ export type DeliveryOutcome =
   | "parked"
   | "failed"
 
+const deliveryOutcomes = [
+  "processed",
+  "duplicate",
+  "pong",
+  "ignored",
+  "malformed",
+  "parked",
+  "failed",
+] as const satisfies ReadonlyArray<DeliveryOutcome>
+
 /** Webhook deliveries by how they ended. */
 export const deliveries = tagged(
   Metric.counter("run_index_webhook_deliveries_total", {
@@ -33,15 +40,7 @@ export const deliveries = tagged(
     incremental: true,
   }),
   "outcome",
-  [
-    "processed",
-    "duplicate",
-    "pong",
-    "ignored",
-    "malformed",
-    "parked",
-    "failed",
-  ] satisfies ReadonlyArray<DeliveryOutcome>,
+  deliveryOutcomes,
 )
 
 /** Parked deliveries replayed, by whether the replay applied them or left them parked. */
@@ -109,9 +108,31 @@ export const gatewayErrors = tagged(
   GatewayFailureReason.literals,
 )
 
-/** Time from a verified delivery to its answer, in seconds: 1 ms to about 16 s. */
-export const processingSeconds = Metric.histogram(
-  "run_index_webhook_processing_seconds",
-  MetricBoundaries.exponential({ start: 0.001, factor: 2, count: 15 }),
-  "webhook delivery processing time in seconds",
+/** Time from a verified delivery to its answer, in seconds (1 ms to about 16 s), by outcome. */
+export const processingSeconds = tagged(
+  Metric.histogram(
+    "run_index_webhook_processing_seconds",
+    MetricBoundaries.exponential({ start: 0.001, factor: 2, count: 15 }),
+    "webhook delivery processing time in seconds",
+  ),
+  "outcome",
+  deliveryOutcomes,
 )
+
+const everyMetric: ReadonlyArray<Metric.Metric<any, any, any>> = [
+  ...Object.values(deliveries),
+  ...Object.values(replays),
+  parkedDeliveries,
+  ...Object.values(correlations),
+  ...Object.values(indexLookups),
+  ...Object.values(claims),
+  ...Object.values(storeErrors),
+  ...Object.values(gatewayErrors),
+  ...Object.values(processingSeconds),
+]
+
+/**
+ * Registers every documented series at its zero value, so that a dashboard sees each one from the
+ * first scrape rather than from its first event (reading a metric's value registers it).
+ */
+export const registerAll: Effect.Effect<void> = Effect.forEach(everyMetric, Metric.value, { discard: true })

@@ -354,8 +354,9 @@ export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
       ? settled
       : Either.right<DeliveryResult>({ _tag: "Duplicate" })
   const elapsedMillis = (yield* Clock.currentTimeMillis) - started
-  yield* Metric.update(Metrics.processingSeconds, elapsedMillis / 1000)
-  yield* Metric.increment(Metrics.deliveries[outcomeOf(result)])
+  const outcome = outcomeOf(result)
+  yield* Metric.update(Metrics.processingSeconds[outcome], elapsedMillis / 1000)
+  yield* Metric.increment(Metrics.deliveries[outcome])
   return yield* result
 })
 

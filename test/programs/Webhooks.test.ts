@@ -242,12 +242,17 @@ describe("webhook processing", () => {
     Effect.gen(function* () {
       const count = (counter: Metric.Metric.Counter<number>) =>
         Effect.map(Metric.value(counter), (state) => state.count)
+      const timed = Effect.all({
+        processed: Metric.value(Metrics.processingSeconds.processed),
+        duplicate: Metric.value(Metrics.processingSeconds.duplicate),
+        pong: Metric.value(Metrics.processingSeconds.pong),
+      }).pipe(Effect.map(({ processed, duplicate, pong }) => [processed.count, duplicate.count, pong.count]))
       const before = {
         processed: yield* count(Metrics.deliveries.processed),
         duplicate: yield* count(Metrics.deliveries.duplicate),
         hit: yield* count(Metrics.indexLookups.hit),
         throttled: yield* count(Metrics.storeErrors.Throttled),
-        timed: (yield* Metric.value(Metrics.processingSeconds)).count,
+        timed: yield* timed,
       }
       const objects = yield* ObjectStore
       yield* objects.put(
@@ -279,9 +284,9 @@ describe("webhook processing", () => {
           duplicate: (yield* count(Metrics.deliveries.duplicate)) - before.duplicate,
           hit: (yield* count(Metrics.indexLookups.hit)) - before.hit,
           throttled: (yield* count(Metrics.storeErrors.Throttled)) - before.throttled,
-          timed: (yield* Metric.value(Metrics.processingSeconds)).count - before.timed,
+          timed: (yield* timed).map((count, outcome) => count - (before.timed[outcome] ?? 0)),
         },
-        { processed: 1, duplicate: 1, hit: 1, throttled: 1, timed: 3 },
+        { processed: 1, duplicate: 1, hit: 1, throttled: 1, timed: [1, 1, 1] },
       )
     }).pipe(Effect.provide(world())),
   )

@@ -1,66 +1,42 @@
-import { HttpServerResponse } from "@effect/platform"
-import { Effect, Metric, type MetricPair, MetricState } from "effect"
-
-type Labels = ReadonlyArray<{ readonly key: string; readonly value: string }>
-
-const labelsOf = (tags: Labels) =>
-  tags.length === 0
-    ? ""
-    : `{${tags.map((tag) => `${tag.key}="${tag.value.replace(/["\\\n]/g, "_")}"`).join(",")}}`
-
-/** The sample lines of one metric: a counter or gauge is one line; a histogram its buckets, sum and count. */
-const samples = (
-  name: string,
-  tags: Labels,
-  state: MetricState.MetricState.Untyped,
-): ReadonlyArray<string> => {
-  if (MetricState.isCounterState(state)) return [`${name}${labelsOf(tags)} ${String(state.count)}`]
-  if (MetricState.isGaugeState(state)) return [`${name}${labelsOf(tags)} ${String(state.value)}`]
-  if (MetricState.isHistogramState(state)) {
-    return [
-      ...state.buckets.map(
-        ([boundary, cumulative]) =>
-          `${name}_bucket${labelsOf([...tags, { key: "le", value: String(boundary) }])} ${cumulative}`,
-      ),
-      `${name}_bucket${labelsOf([...tags, { key: "le", value: "+Inf" }])} ${state.count}`,
-      `${name}_sum${labelsOf(tags)} ${state.sum}`,
-      `${name}_count${labelsOf(tags)} ${state.count}`,
-    ]
-  }
-  return []
-}
-
-const typeOf = (state: MetricState.MetricState.Untyped) =>
-  MetricState.isCounterState(state)
-    ? "counter"
-    : MetricState.isGaugeState(state)
-      ? "gauge"
-      : MetricState.isHistogramState(state)
-        ? "histogram"
-        : undefined
+import { Metrics as OtelMetrics, Resource } from "@effect/opentelemetry"
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
+import { Effect } from "effect"
+import * as Metrics from "../../programs/Metrics.js"
 
 /**
- * The Prometheus text exposition format, by hand: about thirty lines, where the maintained
- * exporters target OpenTelemetry rather than plain `/metrics` text.
+ * Effect's own metrics, read by `@effect/opentelemetry`'s producer and written in the Prometheus
+ * text format by `@opentelemetry/exporter-prometheus`'s serializer (escaping, `# HELP`/`# TYPE`,
+ * histogram buckets). No OpenTelemetry resource or scope series: `/metrics` shows this service's
+ * metrics only.
  */
-export const prometheusText = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>): string => {
-  const lines: Array<string> = []
-  const described = new Set<string>()
-  for (const pair of pairs) {
-    const { name, description, tags } = pair.metricKey
-    const type = typeOf(pair.metricState)
-    if (type === undefined) continue
-    if (!described.has(name)) {
-      described.add(name)
-      if (description._tag === "Some") lines.push(`# HELP ${name} ${description.value}`)
-      lines.push(`# TYPE ${name} ${type}`)
-    }
-    lines.push(...samples(name, tags, pair.metricState))
-  }
-  return `${lines.join("\n")}\n`
-}
+const serializer = new PrometheusSerializer("", false, undefined, true, true)
 
-/** `GET /metrics`: counters, gauges and histograms in the Prometheus text format. */
-export const metricsRoute = Effect.map(Metric.snapshot, (pairs) =>
-  HttpServerResponse.text(prometheusText(pairs), { contentType: "text/plain; version=0.0.4" }),
-)
+const resource = Resource.layer({ serviceName: "run-index" })
+
+const ownPrefix = "run_index_"
+
+/**
+ * The exposition text of this service's metrics, every documented series present from the first
+ * scrape; Effect's runtime metrics (`effect_*`) only when `runtime` is asked for.
+ */
+export const prometheusText = (options: { readonly runtime: boolean }) =>
+  Effect.gen(function* () {
+    yield* Metrics.registerAll
+    const producer = yield* OtelMetrics.makeProducer
+    const { resourceMetrics } = yield* Effect.promise(() => producer.collect())
+    const scopeMetrics = options.runtime
+      ? resourceMetrics.scopeMetrics
+      : resourceMetrics.scopeMetrics.map((scope) => ({
+          ...scope,
+          metrics: scope.metrics.filter((metric) => metric.descriptor.name.startsWith(ownPrefix)),
+        }))
+    return serializer.serialize({ ...resourceMetrics, scopeMetrics })
+  }).pipe(Effect.provide(resource))
+
+/** `GET /metrics` (`?runtime=true` adds Effect's fiber metrics): the Prometheus text format. */
+export const metricsRoute = Effect.gen(function* () {
+  const query = yield* HttpServerRequest.ParsedSearchParams
+  const text = yield* prometheusText({ runtime: query.runtime === "true" })
+  return HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4" })
+})
