@@ -6,12 +6,15 @@ import { GatewayFailureReason } from "../ports/WorkflowRunsGateway.js"
  * Every counter and histogram the service exposes on `GET /metrics`, in one place. Each labelled
  * counter is tagged once here, so counting on the webhook path costs no key construction.
  */
-const tagged = <const Value extends string, M extends Metric.Metric<any, any, any>>(
-  metric: M,
+const tagged = <const Value extends string, Type, In, Out>(
+  metric: Metric.Metric<Type, In, Out>,
   label: string,
   values: ReadonlyArray<Value>,
-): Readonly<Record<Value, M>> =>
-  Object.fromEntries(values.map((value) => [value, Metric.tagged(metric, label, value)])) as Record<Value, M>
+): Readonly<Record<Value, Metric.Metric<Type, In, Out>>> =>
+  Object.fromEntries(values.map((value) => [value, Metric.tagged(metric, label, value)])) as Record<
+    Value,
+    Metric.Metric<Type, In, Out>
+  >
 
 /** `failed`: the store could not even record or park the delivery; GitHub was answered 503. */
 export type DeliveryOutcome =
@@ -119,20 +122,24 @@ export const processingSeconds = tagged(
   deliveryOutcomes,
 )
 
-const everyMetric: ReadonlyArray<Metric.Metric<any, any, any>> = [
-  ...Object.values(deliveries),
-  ...Object.values(replays),
-  parkedDeliveries,
-  ...Object.values(correlations),
-  ...Object.values(indexLookups),
-  ...Object.values(claims),
-  ...Object.values(storeErrors),
-  ...Object.values(gatewayErrors),
-  ...Object.values(processingSeconds),
-]
+const valuesOf = <Type, In, Out>(metrics: Readonly<Record<string, Metric.Metric<Type, In, Out>>>) =>
+  Object.values(metrics).map((metric) => Metric.value(metric))
 
 /**
  * Registers every documented series at its zero value, so that a dashboard sees each one from the
  * first scrape rather than from its first event (reading a metric's value registers it).
  */
-export const registerAll: Effect.Effect<void> = Effect.forEach(everyMetric, Metric.value, { discard: true })
+export const registerAll: Effect.Effect<void> = Effect.all(
+  [
+    ...valuesOf(deliveries),
+    ...valuesOf(replays),
+    Metric.value(parkedDeliveries),
+    ...valuesOf(correlations),
+    ...valuesOf(indexLookups),
+    ...valuesOf(claims),
+    ...valuesOf(storeErrors),
+    ...valuesOf(gatewayErrors),
+    ...valuesOf(processingSeconds),
+  ],
+  { discard: true },
+)
