@@ -25,9 +25,14 @@ export class OctokitClient extends Context.Tag("run-index/OctokitClient")<Octoki
 /** Named so declaration files can refer to it. */
 export interface OctokitInstance extends Octokit {}
 
+/** Secrets stay redacted until `authOptions` hands them to Octokit. */
 export type OctokitAuth =
-  | { readonly token: string }
-  | { readonly appId: string; readonly privateKey: string; readonly installationId: number }
+  | { readonly token: Redacted.Redacted<string> }
+  | {
+      readonly appId: string
+      readonly privateKey: Redacted.Redacted<string>
+      readonly installationId: number
+    }
 
 export interface OctokitClientOptions {
   /** `https://api.github.com`, or `https://<host>/api/v3` for GitHub Enterprise Server. */
@@ -60,12 +65,23 @@ export interface OctokitClientOptions {
 /** Failures the caller is told about rather than retried blindly: rate limits go to the throttling plugin. */
 const doNotRetry = [400, 401, 403, 404, 410, 422, 429, 451]
 
+/**
+ * A key pasted into a single-line variable often carries its line breaks as the two characters `\n`.
+ * Neither PEM nor base64 ever contains a backslash, so turning them back is always safe.
+ */
+const restoreLineBreaks = (key: string): string => key.replaceAll("\\n", "\n")
+
+/** The one place the secrets are unwrapped: Octokit's own options. */
 const authOptions = (auth: OctokitAuth) =>
   "token" in auth
-    ? { auth: auth.token }
+    ? { auth: Redacted.value(auth.token) }
     : {
         authStrategy: createAppAuth,
-        auth: { appId: auth.appId, privateKey: auth.privateKey, installationId: auth.installationId },
+        auth: {
+          appId: auth.appId,
+          privateKey: restoreLineBreaks(Redacted.value(auth.privateKey)),
+          installationId: auth.installationId,
+        },
       }
 
 /**
@@ -141,12 +157,6 @@ const environment = Config.all({
 const appVariables = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID"] as const
 
 /**
- * A key pasted into a single-line variable often carries its line breaks as the two characters `\n`.
- * Neither PEM nor base64 ever contains a backslash, so turning them back is always safe.
- */
-const restoreLineBreaks = (key: string): string => key.replaceAll("\\n", "\n")
-
-/**
  * The client options from the environment: a GitHub App installation when all three `GITHUB_APP_*`
  * variables are set (an explicit choice, preferred over a `GITHUB_TOKEN` that CI may set on its own),
  * else `GITHUB_TOKEN`. Neither, or only some of the App's variables, is a configuration error that
@@ -166,7 +176,7 @@ export const config: Config.Config<OctokitClientOptions> = environment.pipe(
           baseUrl,
           auth: {
             appId: appId.value,
-            privateKey: restoreLineBreaks(Redacted.value(privateKey.value)),
+            privateKey: privateKey.value,
             installationId: installationId.value,
           },
         })
@@ -189,7 +199,7 @@ export const config: Config.Config<OctokitClientOptions> = environment.pipe(
               "GitHub is not configured: set GITHUB_TOKEN, or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID (and GITHUB_API_URL for GitHub Enterprise Server)",
             ),
           ),
-        onSome: (secret) => Either.right({ baseUrl, auth: { token: Redacted.value(secret) } }),
+        onSome: (secret) => Either.right({ baseUrl, auth: { token: secret } }),
       })
     },
   ),

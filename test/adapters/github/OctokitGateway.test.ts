@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, ConfigProvider, Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
+import { Chunk, ConfigProvider, Effect, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
 import * as OctokitClient from "../../../src/adapters/github/OctokitClient.js"
 import * as OctokitGateway from "../../../src/adapters/github/OctokitGateway.js"
 import * as ObjectDispatchLanes from "../../../src/adapters/ObjectDispatchLanes.js"
@@ -34,7 +34,7 @@ type ClientOptions = Omit<OctokitClient.OctokitClientOptions, "baseUrl" | "auth"
 const gatewayOn = (
   standIn: GitHubStandIn,
   options: ClientOptions = {},
-  auth: OctokitClient.OctokitAuth = { token },
+  auth: OctokitClient.OctokitAuth = { token: Redacted.make(token) },
 ) =>
   OctokitGateway.layer.pipe(
     Layer.provide(
@@ -358,7 +358,9 @@ describe("Octokit gateway against a GitHub stand-in", () => {
             assert.strictEqual(error.reason, "NotConfigured")
             assert.include(error.detail, "GITHUB_ACTOR")
             assert.deepStrictEqual(standIn.requests, [])
-          }).pipe(Effect.provide(gatewayOn(standIn, {}, { token: "ghs_actionsInstallationToken" }))),
+          }).pipe(
+            Effect.provide(gatewayOn(standIn, {}, { token: Redacted.make("ghs_actionsInstallationToken") })),
+          ),
         ),
     )
 
@@ -395,7 +397,9 @@ describe("Octokit gateway against a GitHub stand-in", () => {
         const error = yield* Effect.flip(
           Layer.build(OctokitGateway.layerConfig).pipe(
             Effect.scoped,
-            Effect.provide(OctokitClient.layer({ baseUrl: "http://127.0.0.1:9", auth: { token } })),
+            Effect.provide(
+              OctokitClient.layer({ baseUrl: "http://127.0.0.1:9", auth: { token: Redacted.make(token) } }),
+            ),
             fromEnvironment({ GITHUB_ACTOR: "not a login" }),
           ),
         )
@@ -814,7 +818,7 @@ describe("Octokit client", () => {
             Layer.provide(
               OctokitClient.layer({
                 baseUrl: standIn.url,
-                auth: { appId: "12345", privateKey: pkcs1Key(), installationId: 4711 },
+                auth: { appId: "12345", privateKey: Redacted.make(pkcs1Key()), installationId: 4711 },
               }),
             ),
           ),
@@ -834,7 +838,11 @@ describe("Octokit client", () => {
           assert.deepStrictEqual(others, [], "no installation token is needed to ask")
         }).pipe(
           Effect.provide(
-            gatewayOn(standIn, {}, { appId: "12345", privateKey: pkcs1Key(), installationId: 4711 }),
+            gatewayOn(
+              standIn,
+              {},
+              { appId: "12345", privateKey: Redacted.make(pkcs1Key()), installationId: 4711 },
+            ),
           ),
         ),
       { appSlug: "deployer-app" },
@@ -854,7 +862,11 @@ describe("Octokit client", () => {
         )
       }).pipe(
         Effect.provide(
-          gatewayOn(standIn, {}, { appId: "12345", privateKey: pkcs1Key(), installationId: 4711 }),
+          gatewayOn(
+            standIn,
+            {},
+            { appId: "12345", privateKey: Redacted.make(pkcs1Key()), installationId: 4711 },
+          ),
         ),
       ),
     ),
@@ -903,6 +915,26 @@ describe("Octokit client", () => {
         "GITHUB_APP_INSTALLATION_ID",
       ]) {
         assert.include(error.message, name)
+      }
+    }),
+  )
+
+  it.effect("the options read from the environment keep the token and the private key redacted", () =>
+    Effect.gen(function* () {
+      const key = pkcs1Key()
+      const withToken = yield* OctokitClient.config.pipe(fromEnvironment({ GITHUB_TOKEN: token }))
+      const withApp = yield* OctokitClient.config.pipe(
+        fromEnvironment({ GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: key, GITHUB_APP_INSTALLATION_ID: "2" }),
+      )
+      const printed = [
+        JSON.stringify(withToken),
+        String(withToken.auth),
+        JSON.stringify(withApp),
+        String(withApp.auth),
+      ]
+      for (const text of printed) {
+        assert.notInclude(text, token)
+        assert.notInclude(text, "PRIVATE KEY")
       }
     }),
   )
