@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import type { RunId } from "./RunId.js"
+import { RunId } from "./RunId.js"
 
 /** A repository as GitHub names it: `owner/repo`. */
 export const RepositoryName = Schema.String.pipe(
@@ -47,3 +47,49 @@ export interface WorkflowRun {
   /** Who started this attempt: the dispatcher, or whoever re-ran it (GitHub's `triggering_actor`). */
   readonly triggeringActor: string | null
 }
+
+const Login = Schema.Struct({ login: Schema.String })
+
+/**
+ * A workflow run as GitHub sends it, in its REST answers and in the `workflow_run` webhook alike: the
+ * fields this project reads, anything else ignored. The one decoder of a run at every edge (the
+ * webhook, the Octokit gateway) and the shape the simulator publishes.
+ */
+export const GitHubRun = Schema.Struct({
+  id: RunId,
+  name: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => "" }),
+  display_title: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => "" }),
+  path: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => "" }),
+  event: Schema.optionalWith(Schema.String, { default: () => "" }),
+  status: Schema.String,
+  conclusion: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  head_branch: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  head_sha: Schema.String,
+  run_attempt: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.positive()), { default: () => 1 }),
+  created_at: Schema.Date,
+  updated_at: Schema.Date,
+  html_url: Schema.String,
+  actor: Schema.optionalWith(Schema.NullOr(Login), { default: () => null }),
+  triggering_actor: Schema.optionalWith(Schema.NullOr(Login), { default: () => null }),
+}).annotations({ identifier: "GitHubRun" })
+export type GitHubRun = typeof GitHubRun.Type
+
+/** The domain's run from GitHub's, given the repository it belongs to. */
+export const workflowRunOf = (run: GitHubRun, repository: RepositoryName): WorkflowRun => ({
+  id: run.id,
+  repository,
+  name: run.name ?? "",
+  displayTitle: run.display_title ?? "",
+  path: run.path ?? "",
+  event: run.event,
+  status: run.status,
+  conclusion: run.conclusion,
+  headBranch: run.head_branch,
+  headSha: run.head_sha,
+  runAttempt: run.run_attempt,
+  createdAt: run.created_at.getTime(),
+  updatedAt: run.updated_at.getTime(),
+  htmlUrl: run.html_url,
+  actor: run.actor?.login ?? null,
+  triggeringActor: run.triggering_actor?.login ?? null,
+})

@@ -70,8 +70,8 @@ const runEventOf = (payload: WorkflowRunPayload): RunEvent => ({
   headSha: payload.workflow_run.head_sha,
   htmlUrl: payload.workflow_run.html_url,
   repository: payload.repository.full_name,
-  createdAt: Date.parse(payload.workflow_run.created_at),
-  updatedAt: Date.parse(payload.workflow_run.updated_at),
+  createdAt: payload.workflow_run.created_at.getTime(),
+  updatedAt: payload.workflow_run.updated_at.getTime(),
 })
 
 const isWordCharacter = (code: number) =>

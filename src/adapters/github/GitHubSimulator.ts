@@ -14,7 +14,7 @@ import {
   Stream,
 } from "effect"
 import { RunId } from "../../domain/RunId.js"
-import type { RepositoryName, WorkflowRun } from "../../domain/WorkflowRun.js"
+import type { GitHubRun, RepositoryName, WorkflowRun } from "../../domain/WorkflowRun.js"
 import {
   type Dispatched,
   type DispatchRequest,
@@ -90,23 +90,12 @@ export interface NoiseRun {
 /** A GitHub `workflow_run` webhook payload, as the simulator publishes one per state transition. */
 export interface WorkflowRunEvent {
   readonly action: "requested" | "in_progress" | "completed"
-  readonly workflow_run: {
-    readonly id: number
-    readonly name: string
-    readonly display_title: string
-    readonly path: string
-    readonly event: string
+  /** GitHub's run (the one shape the webhook and the gateway decode), and two fields GitHub adds. */
+  readonly workflow_run: typeof GitHubRun.Encoded & {
     readonly status: RunStatus
     readonly conclusion: RunConclusion | null
-    readonly head_branch: string
-    readonly head_sha: string
-    readonly run_attempt: number
     readonly run_number: number
     readonly workflow_id: number
-    readonly created_at: string
-    readonly updated_at: string
-    readonly html_url: string
-    readonly actor: { readonly login: string }
   }
   readonly repository: { readonly full_name: string }
 }

@@ -14,10 +14,12 @@ import {
 import { RunId } from "../../domain/RunId.js"
 import {
   GitHubLogin,
+  GitHubRun,
   type RepositoryName,
   RepositoryName as RepositoryNameSchema,
   splitRepository,
   type WorkflowRun,
+  workflowRunOf,
 } from "../../domain/WorkflowRun.js"
 import {
   type Dispatched,
@@ -170,50 +172,17 @@ const RunDetails = Schema.Struct({
 })
 const decodeRunDetails = Schema.decodeUnknownEither(RunDetails)
 
-/** The fields of a GitHub workflow run this project uses, times as ISO strings. */
-const GitHubRun = Schema.Struct({
-  id: RunId,
-  name: Schema.NullishOr(Schema.String),
-  display_title: Schema.String,
-  path: Schema.String,
-  event: Schema.String,
-  status: Schema.String,
-  conclusion: Schema.NullOr(Schema.String),
-  head_branch: Schema.NullOr(Schema.String),
-  head_sha: Schema.String,
-  run_attempt: Schema.optionalWith(Schema.Number, { default: () => 1 }),
-  created_at: Schema.Date,
-  updated_at: Schema.Date,
-  html_url: Schema.String,
-  actor: Schema.optionalWith(Schema.NullOr(Schema.Struct({ login: Schema.String })), { default: () => null }),
-  triggering_actor: Schema.optionalWith(Schema.NullOr(Schema.Struct({ login: Schema.String })), {
-    default: () => null,
-  }),
-  repository: Schema.Struct({ full_name: RepositoryNameSchema }),
-})
-type GitHubRun = typeof GitHubRun.Type
+/** A run as the REST API lists it: GitHub's run, with the repository it belongs to. */
+const ListedRun = Schema.extend(
+  GitHubRun,
+  Schema.Struct({ repository: Schema.Struct({ full_name: RepositoryNameSchema }) }),
+)
+type ListedRun = typeof ListedRun.Type
 
-const toWorkflowRun = (run: GitHubRun): WorkflowRun => ({
-  id: run.id,
-  repository: run.repository.full_name,
-  name: run.name ?? "",
-  displayTitle: run.display_title,
-  path: run.path,
-  event: run.event,
-  status: run.status,
-  conclusion: run.conclusion,
-  headBranch: run.head_branch,
-  headSha: run.head_sha,
-  runAttempt: run.run_attempt,
-  createdAt: run.created_at.getTime(),
-  updatedAt: run.updated_at.getTime(),
-  htmlUrl: run.html_url,
-  actor: run.actor?.login ?? null,
-  triggeringActor: run.triggering_actor?.login ?? null,
-})
+const toWorkflowRun = (run: ListedRun): WorkflowRun => workflowRunOf(run, run.repository.full_name)
 
-const decodeRun = Schema.decodeUnknown(GitHubRun)
-const decodeRunsPage = Schema.decodeUnknown(Schema.Struct({ workflow_runs: Schema.Array(GitHubRun) }))
+const decodeRun = Schema.decodeUnknown(ListedRun)
+const decodeRunsPage = Schema.decodeUnknown(Schema.Struct({ workflow_runs: Schema.Array(ListedRun) }))
 
 /** How the client authenticates, as Octokit's auth strategy reports it (`auth()` without a request). */
 const Authentication = Schema.Struct({ type: Schema.String, tokenType: Schema.optional(Schema.String) })
