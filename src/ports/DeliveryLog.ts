@@ -6,7 +6,7 @@ import type { StoreError } from "./StoreError.js"
 export interface DeliveryRecord {
   readonly deliveryId: DeliveryId
   readonly event: string
-  /** e.g. `patched`, `unchanged`, `no-request`, `ignored`. */
+  /** e.g. `Patched`, `Unchanged`, `NoRequest`, `ignored`. */
   readonly outcome: string
   readonly processedAt: string
 }

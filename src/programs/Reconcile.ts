@@ -1,15 +1,20 @@
 import { Effect, Either, Option, Schedule, Schema, Stream } from "effect"
 import { type Attempt, attemptsOf, type RequestDocument } from "../domain/RequestDocument.js"
 import type { RequestId } from "../domain/RequestId.js"
-import { applyRunEvent, type PatchOutcome, type RunEvent } from "../domain/RunEventPatch.js"
+import { applyRunEvent, type RunEvent } from "../domain/RunEventPatch.js"
 import type { RunId } from "../domain/RunId.js"
 import { type WorkflowKind, workflowKinds } from "../domain/WorkflowKind.js"
 import { RepositoryName, type WorkflowRun } from "../domain/WorkflowRun.js"
 import { AttemptEvents } from "../ports/AttemptEvents.js"
 import { RequestStore } from "../ports/RequestStore.js"
+import type { StoreFailureReason } from "../ports/StoreError.js"
 import { WebhookSettings } from "../ports/WebhookSettings.js"
-import { isTransientGatewayError, WorkflowRunsGateway } from "../ports/WorkflowRunsGateway.js"
-import { retryTransient, updateRequest } from "./RequestUpdates.js"
+import {
+  type GatewayFailureReason,
+  isTransientGatewayError,
+  WorkflowRunsGateway,
+} from "../ports/WorkflowRunsGateway.js"
+import { type RequestUnavailable, retryTransient, updateRequestWith } from "./RequestUpdates.js"
 
 /**
  * Why an attempt could not be reconciled: `github:<reason>` (GitHub refused or failed),
@@ -17,7 +22,12 @@ import { retryTransient, updateRequest } from "./RequestUpdates.js"
  * invalid or too contended), `run-not-found` (GitHub has no such run in the attempt's repository),
  * `no-repository` (the attempt does not say which repository it was dispatched to).
  */
-export type ReconcileFailure = string
+export type ReconcileFailure =
+  | "no-repository"
+  | "run-not-found"
+  | `github:${GatewayFailureReason}`
+  | `store:${StoreFailureReason}`
+  | `request:${RequestUnavailable["reason"]}`
 
 /** What reconcile did: attempts checked, and how each ended. */
 export interface ReconcileReport {
@@ -28,15 +38,17 @@ export interface ReconcileReport {
   /** Attempts that already showed what GitHub holds (a run still in progress, say). */
   readonly unchanged: number
   /** Attempts that could not be checked, counted by reason. */
-  readonly failed: Readonly<Record<ReconcileFailure, number>>
+  readonly failed: Readonly<Partial<Record<ReconcileFailure, number>>>
 }
 
 export const emptyReconcileReport: ReconcileReport = { checked: 0, patched: 0, unchanged: 0, failed: {} }
 
 /** Adds two reports. */
 export const combineReconcileReports = (left: ReconcileReport, right: ReconcileReport): ReconcileReport => {
-  const failed: Record<string, number> = { ...left.failed }
-  for (const [reason, count] of Object.entries(right.failed)) failed[reason] = (failed[reason] ?? 0) + count
+  const failed: Partial<Record<ReconcileFailure, number>> = { ...left.failed }
+  for (const [reason, count] of Object.entries(right.failed) as Array<[ReconcileFailure, number]>) {
+    failed[reason] = (failed[reason] ?? 0) + count
+  }
   return {
     checked: left.checked + right.checked,
     patched: left.patched + right.patched,
@@ -101,10 +113,12 @@ const reconcileAttempt = Effect.fn("Reconcile.reconcileAttempt")(function* (
   if (Either.isLeft(found)) return single({ failed: `github:${found.left.reason}` })
   if (Option.isNone(found.right)) return single({ failed: "run-not-found" })
   const event = runEventOf(found.right.value)
-  let outcome: PatchOutcome = { _tag: "NoAttempt" }
-  const written = yield* updateRequest(requestId, (document) => {
-    outcome = applyRunEvent(document, kind, event, settings.toleranceMillis)
-    return outcome._tag === "Patched" ? Option.some(outcome.document) : Option.none()
+  const written = yield* updateRequestWith(requestId, (document) => {
+    const outcome = applyRunEvent(document, kind, event, settings.toleranceMillis)
+    return {
+      write: outcome._tag === "Patched" ? Option.some(outcome.document) : Option.none(),
+      result: outcome,
+    }
   }).pipe(Effect.either)
   if (Either.isLeft(written)) {
     const error = written.left
@@ -112,7 +126,7 @@ const reconcileAttempt = Effect.fn("Reconcile.reconcileAttempt")(function* (
       failed: error._tag === "StoreError" ? `store:${error.reason}` : `request:${error.reason}`,
     })
   }
-  const final = outcome as PatchOutcome
+  const final = written.right.result
   if (final._tag !== "Patched") return single("unchanged")
   if (final.events.length > 0) {
     const sink = yield* AttemptEvents

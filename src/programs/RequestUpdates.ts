@@ -55,15 +55,21 @@ export interface UpdateOptions {
   readonly createIfMissing?: boolean
 }
 
+/** What a change decided from the document it was given: the document to write, if any, and what it computed. */
+export interface Decision<A> {
+  readonly write: Option.Option<RequestDocument>
+  readonly result: A
+}
+
 /**
- * Reads the request document, applies the pure `change` and writes the result with compare-and-set,
- * re-reading and re-applying on conflict. `change` returning `None` means nothing to write.
- * Returns the document as stored afterwards and whether this call wrote it. Untraced: it runs on
- * every webhook delivery, under the caller's span.
+ * Reads the request document, applies the pure `decide` and writes its document with compare-and-set,
+ * re-reading and re-deciding on conflict. A decision to write `None` writes nothing. Returns the
+ * document as stored afterwards, whether this call wrote it, and the `result` of the decision that
+ * stood (the last one made). Untraced: it runs on every webhook delivery, under the caller's span.
  */
-export const updateRequest = Effect.fnUntraced(function* (
+export const updateRequestWith = Effect.fnUntraced(function* <A>(
   requestId: RequestId,
-  change: (document: RequestDocument) => Option.Option<RequestDocument>,
+  decide: (document: RequestDocument) => Decision<A>,
   options: UpdateOptions = {},
 ) {
   const store = yield* RequestStore
@@ -81,21 +87,24 @@ export const updateRequest = Effect.fnUntraced(function* (
           return yield* new RequestUnavailable({ requestId, reason: "Missing", detail: "no such request" })
         }
         const fresh = newRequestDocument(requestId)
+        const decision = decide(fresh)
         const created = yield* retryTransient(
           store.create(
             requestId,
-            Option.getOrElse(change(fresh), () => fresh),
+            Option.getOrElse(decision.write, () => fresh),
           ),
         )
         if (created._tag === "Stale") return yield* new Stale()
-        return { document: created.document, changed: true }
+        return { document: created.document, changed: true, result: decision.result }
       }
       case "Found": {
-        const next = change(read.document)
-        if (Option.isNone(next)) return { document: read.document, changed: false }
-        const outcome = yield* retryTransient(store.compareAndSet(requestId, next.value, read.tag))
+        const decision = decide(read.document)
+        if (Option.isNone(decision.write)) {
+          return { document: read.document, changed: false, result: decision.result }
+        }
+        const outcome = yield* retryTransient(store.compareAndSet(requestId, decision.write.value, read.tag))
         if (outcome._tag === "Stale") return yield* new Stale()
-        return { document: outcome.document, changed: true }
+        return { document: outcome.document, changed: true, result: decision.result }
       }
     }
   })
@@ -112,3 +121,17 @@ export const updateRequest = Effect.fnUntraced(function* (
     ),
   )
 })
+
+/**
+ * `updateRequestWith` for a change that computes nothing else: `change` returning `None` writes
+ * nothing. Returns the document as stored afterwards and whether this call wrote it.
+ */
+export const updateRequest = (
+  requestId: RequestId,
+  change: (document: RequestDocument) => Option.Option<RequestDocument>,
+  options: UpdateOptions = {},
+) =>
+  Effect.map(
+    updateRequestWith(requestId, (document) => ({ write: change(document), result: undefined }), options),
+    ({ document, changed }) => ({ document, changed }),
+  )

@@ -19,7 +19,7 @@ import { RunIndexStore } from "../ports/RunIndexStore.js"
 import type { StoreError } from "../ports/StoreError.js"
 import { WebhookSettings } from "../ports/WebhookSettings.js"
 import * as Metrics from "./Metrics.js"
-import { type RequestUnavailable, retryTransient, updateRequest } from "./RequestUpdates.js"
+import { type RequestUnavailable, retryTransient, updateRequestWith } from "./RequestUpdates.js"
 import { claimRun } from "./RunIndex.js"
 
 /** Where a run's request was found: the index first, then the bounded fallbacks, or nowhere. */
@@ -39,17 +39,26 @@ export interface Delivery {
   readonly body: string
 }
 
+/**
+ * How a `workflow_run` ended: `Unclassified` (no kind for its workflow), `NoRequest` (no request
+ * found for it), or what patching the owning attempt did.
+ */
+export type WorkflowRunOutcome = "Unclassified" | "NoRequest" | PatchOutcome["_tag"]
+
+export interface WorkflowRunHandled {
+  readonly outcome: WorkflowRunOutcome
+  readonly source: CorrelationSource
+  readonly requestId: RequestId | null
+  readonly kind: WorkflowKind | null
+}
+
 export type DeliveryResult =
   | { readonly _tag: "Duplicate" }
   | { readonly _tag: "Pong" }
   | { readonly _tag: "Ignored"; readonly event: string }
-  | {
+  | ({
       readonly _tag: "Processed"
-      readonly outcome: string
-      readonly source: CorrelationSource
-      readonly requestId: RequestId | null
-      readonly kind: WorkflowKind | null
-    }
+    } & WorkflowRunHandled)
   | {
       readonly _tag: "Parked"
       /** Why, in one word (`Throttled`, `Unavailable`, `Contended`, …): safe to show to the sender. */
@@ -260,7 +269,12 @@ export const handleWorkflowRun = Effect.fnUntraced(function* (payload: WorkflowR
     settings.workflowFiles,
   )
   if (Option.isNone(kind)) {
-    return { outcome: "unclassified", source: "none" as CorrelationSource, requestId: null, kind: null }
+    return {
+      outcome: "Unclassified",
+      source: "none",
+      requestId: null,
+      kind: null,
+    } satisfies WorkflowRunHandled
   }
   const owner = yield* correlate(kind.value, payload)
   yield* Metric.increment(
@@ -269,22 +283,29 @@ export const handleWorkflowRun = Effect.fnUntraced(function* (payload: WorkflowR
     ],
   )
   if (Option.isNone(owner))
-    return { outcome: "no-request", source: "none" as CorrelationSource, requestId: null, kind: kind.value }
+    return {
+      outcome: "NoRequest",
+      source: "none",
+      requestId: null,
+      kind: kind.value,
+    } satisfies WorkflowRunHandled
   const { requestId, source, attempt } = owner.value
   yield* Effect.annotateCurrentSpan({ requestId, source })
   const event = runEventOf(payload)
-  let outcome: PatchOutcome = { _tag: "NoAttempt" }
-  yield* updateRequest(requestId, (document) => {
-    outcome = applyRunEvent(document, kind.value, event, settings.toleranceMillis, attempt)
-    return outcome._tag === "Patched" ? Option.some(outcome.document) : Option.none()
+  const final = yield* updateRequestWith(requestId, (document) => {
+    const outcome = applyRunEvent(document, kind.value, event, settings.toleranceMillis, attempt)
+    return {
+      write: outcome._tag === "Patched" ? Option.some(outcome.document) : Option.none(),
+      result: outcome,
+    }
   }).pipe(
+    Effect.map(({ result }): PatchOutcome => result),
     Effect.catchIf(
       (error): error is RequestUnavailable =>
         error._tag === "RequestUnavailable" && error.reason === "Missing",
-      () => Effect.sync(() => (outcome = { _tag: "NoAttempt" })),
+      () => Effect.succeed<PatchOutcome>({ _tag: "NoAttempt" }),
     ),
   )
-  const final = outcome as PatchOutcome
   if (final._tag === "Patched" && final.events.length > 0) {
     const sink = yield* AttemptEvents
     yield* sink.publish(final.events.map((each) => ({ requestId, event: each })))
@@ -299,7 +320,7 @@ export const handleWorkflowRun = Effect.fnUntraced(function* (payload: WorkflowR
       outcome: final._tag,
     }),
   )
-  return { outcome: final._tag, source, requestId, kind: kind.value }
+  return { outcome: final._tag, source, requestId, kind: kind.value } satisfies WorkflowRunHandled
 })
 
 const outcomeOf = (
