@@ -1,4 +1,4 @@
-import { Clock, Data, Deferred, Effect, Either, Layer, Option, Random, Schedule } from "effect"
+import { Clock, Data, Deferred, Duration, Effect, Either, FiberId, Layer, Option, Random, Schedule } from "effect"
 import {
   decodeLaneRecord,
   emptyLaneRecord,
@@ -23,10 +23,19 @@ import {
 import { StoreError } from "../ports/StoreError.js"
 import { ObjectStore, WriteCondition } from "./objects/ObjectStore.js"
 
-/** Waits between looks at a lane another process holds: 100 ms doubling to 4 s, jittered. */
+/**
+ * Waits between looks at a lane another process holds: 100 ms doubling to 4 s, jittered, while its
+ * holder dispatches; at least `awaitingLook` while it awaits a late run, which only a webhook or the
+ * end of the lane window (minutes) ends.
+ */
+const awaitingLook = Duration.seconds(12)
 const heldElsewhere = Schedule.exponential("100 millis").pipe(
   Schedule.union(Schedule.spaced("4 seconds")),
   Schedule.jittered,
+  Schedule.zipRight(Schedule.identity<{ readonly _tag: string; readonly holder?: LaneHolder | null }>()),
+  Schedule.modifyDelay((held, delay) =>
+    held.holder?.awaiting === true ? Duration.max(delay, awaitingLook) : delay,
+  ),
 )
 
 /** Compare-and-set writes of one record that may lose to a concurrent writer before giving up. */
@@ -55,6 +64,23 @@ export const layer: Layer.Layer<DispatchLanes, never, ObjectStore> = Layer.effec
     const turns = new Map<string, Effect.Effect<void>>()
     /** Per lane path, the version this process last read or wrote. */
     const known = new Map<string, Known>()
+    /** Per lane path, completed when this process frees the lane (a release, a settle), waking its waiter. */
+    const changes = new Map<string, Deferred.Deferred<void>>()
+
+    const changeOf = (path: string) => {
+      const existing = changes.get(path)
+      if (existing !== undefined) return existing
+      const created = Deferred.unsafeMake<void>(FiberId.none)
+      changes.set(path, created)
+      return created
+    }
+
+    const freed = (path: string) =>
+      Effect.suspend(() => {
+        const change = changes.get(path)
+        changes.delete(path)
+        return change === undefined ? Effect.void : Deferred.succeed(change, undefined)
+      })
 
     const read = (path: string) =>
       Effect.gen(function* () {
@@ -143,7 +169,7 @@ export const layer: Layer.Layer<DispatchLanes, never, ObjectStore> = Layer.effec
       const path = lanePath(lane)
       const started = yield* Clock.currentTimeMillis
       const passOn = yield* waitTurn(path)
-      const taken = yield* Effect.gen(function* () {
+      const takeOnce = Effect.gen(function* () {
         const now = Math.floor(yield* Clock.currentTimeMillis)
         const holder: LaneHolder = {
           token: (yield* Random.nextIntBetween(0, 2 ** 30)).toString(36) + now.toString(36),
@@ -154,19 +180,24 @@ export const layer: Layer.Layer<DispatchLanes, never, ObjectStore> = Layer.effec
         }
         const record = yield* tryTake(path, holder)
         return { lane, holder, record } satisfies LaneLease
-      }).pipe(
-        Effect.retry({
-          schedule: Schedule.upTo(heldElsewhere, settings.waitMillis),
-          while: (error) => error._tag === "Held",
-        }),
-        Effect.catchTag("Held", (held) =>
-          Effect.flatMap(
-            Clock.currentTimeMillis,
-            (now) => new LaneBusy({ lane, waitedMillis: now - started, holder: held.holder }),
-          ),
-        ),
-        Effect.onExit((exit) => (exit._tag === "Failure" ? passOn : Effect.void)),
-      )
+      })
+      const looks = yield* Schedule.driver(Schedule.upTo(heldElsewhere, settings.waitMillis))
+      const taken = yield* Effect.gen(function* () {
+        while (true) {
+          const attempt = yield* Effect.either(takeOnce)
+          if (Either.isRight(attempt)) return attempt.right
+          if (attempt.left._tag !== "Held") return yield* attempt.left
+          // The next look comes on schedule, or at once when this process frees the lane.
+          const lookAgain = yield* Effect.raceFirst(
+            Effect.option(looks.next(attempt.left)),
+            Effect.as(Deferred.await(changeOf(path)), Option.some(undefined)),
+          )
+          if (Option.isNone(lookAgain)) {
+            const now = yield* Clock.currentTimeMillis
+            return yield* new LaneBusy({ lane, waitedMillis: now - started, holder: attempt.left.holder })
+          }
+        }
+      }).pipe(Effect.onExit((exit) => (exit._tag === "Failure" ? passOn : Effect.void)))
       turns.set(taken.holder.token, passOn)
       return taken
     })
@@ -209,7 +240,7 @@ export const layer: Layer.Layer<DispatchLanes, never, ObjectStore> = Layer.effec
       Effect.map(
         rewriteHeld(path, token, (record, holder) => released(record, holder, outcome)),
         ({ result }) => result,
-      )
+      ).pipe(Effect.tap((result) => (result._tag === "Released" ? freed(path) : Effect.void)))
 
     return DispatchLanes.of({
       acquire,

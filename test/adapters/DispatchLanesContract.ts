@@ -6,6 +6,7 @@ import { dispatchLanesPrefix, laneOf, lanePath } from "../../src/domain/Dispatch
 import { runIndexPrefix } from "../../src/domain/RunIndexKey.js"
 import { RepositoryName } from "../../src/domain/WorkflowRun.js"
 import { DispatchLanes, type LaneClaimant, LaneSettings } from "../../src/ports/DispatchLanes.js"
+import { countingObjectStore, emptyCalls } from "../support/countingObjectStore.js"
 import { requestId, runId } from "../support/fixtures.js"
 
 const lane = laneOf(
@@ -181,6 +182,40 @@ export const dispatchLanesContract = (name: string, makeObjects: () => Layer.Lay
           )
         }),
       ),
+    )
+
+    it.effect(
+      "a waiter looks less often while the lane awaits a run, and wakes when its own process settles it",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const objects = yield* Effect.context<ObjectStore>()
+            const holderProcess = yield* anotherProcess(objects)
+            const calls = emptyCalls()
+            const counted = yield* Layer.build(
+              countingObjectStore(calls).pipe(Layer.provide(Layer.succeedContext(objects))),
+            )
+            const waiterProcess = yield* anotherProcess(counted)
+            const lease = yield* holderProcess.acquire(lane, claimant(1))
+            const now = yield* TestClock.currentTimeMillis
+            yield* holderProcess.awaitRun(lease, { dispatchedAt: now, until: now + 600_000 })
+            const next = yield* Effect.fork(waiterProcess.acquire(lane, claimant(2)))
+            for (let second = 0; second < 60; second++) yield* passTime("1 second")
+            assert.isTrue(Option.isNone(yield* Fiber.poll(next)))
+            // 100 ms doubling to 4 s would be about 20 reads in a minute; a look every 12 s at most 6.
+            assert.isAtMost(calls.gets, 7)
+            yield* waiterProcess.settle(lane, lease.holder.token, noOutcome)
+            // No simulated time passes: only the store calls the woken waiter makes.
+            for (let step = 0; step < 100 && Option.isNone(yield* Fiber.poll(next)); step++)
+              yield* passTime(0)
+            const taken = yield* Fiber.poll(next)
+            assert.isTrue(Option.isSome(taken), "the waiter took the lane without waiting for its next look")
+            assert.strictEqual(
+              yield* Fiber.join(next).pipe(Effect.map((each) => each.holder.requestId)),
+              requestId("req_lane_2"),
+            )
+          }),
+        ),
     )
 
     it.effect(
