@@ -56,7 +56,12 @@ export const layer: Layer.Layer<DeliveryLog, never, ObjectStore> = Layer.effect(
     })
 
     const record = Effect.fnUntraced(function* (entry: DeliveryRecord) {
-      yield* objects.put(recordPath(entry.deliveryId), JSON.stringify(entry), WriteCondition.Always())
+      const written = yield* objects.put(
+        recordPath(entry.deliveryId),
+        JSON.stringify(entry),
+        WriteCondition.IfAbsent(),
+      )
+      return written._tag !== "PreconditionFailed"
     })
 
     const park = Effect.fn("DeliveryLog.park")(function* (entry: ParkedDelivery) {

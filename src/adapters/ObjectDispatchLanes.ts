@@ -1,4 +1,16 @@
-import { Clock, Data, Deferred, Duration, Effect, Either, FiberId, Layer, Option, Random, Schedule } from "effect"
+import {
+  Clock,
+  Data,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  FiberId,
+  Layer,
+  Option,
+  Random,
+  Schedule,
+} from "effect"
 import {
   decodeLaneRecord,
   emptyLaneRecord,

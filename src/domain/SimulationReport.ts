@@ -95,6 +95,8 @@ export interface SimulationReport {
     readonly perDispatch: number
     /** Store operations by the webhook service, per delivery posted. */
     readonly perDelivery: number
+    /** Store operations per delivery, by how the delivery ended (`Patched`, `Unchanged`, `Duplicate`, …). */
+    readonly perDeliveryByOutcome: Readonly<Record<string, number>>
     readonly operations: number
     readonly faultsInjected: number
   }

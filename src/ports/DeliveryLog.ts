@@ -27,8 +27,12 @@ export class DeliveryLog extends Context.Tag("run-index/DeliveryLog")<
   {
     /** The record of a processed delivery, if any. */
     readonly processed: (deliveryId: DeliveryId) => Effect.Effect<Option.Option<DeliveryRecord>, StoreError>
-    /** Records a delivery as processed (written only after processing succeeded). Idempotent. */
-    readonly record: (record: DeliveryRecord) => Effect.Effect<void, StoreError>
+    /**
+     * Records a delivery as processed (written only after processing succeeded) unless a record of it
+     * is already there: `true` when this call wrote it, `false` for a duplicate (the first record is
+     * kept). One conditional write.
+     */
+    readonly record: (record: DeliveryRecord) => Effect.Effect<boolean, StoreError>
     /** Keeps a delivery that failed, with its headers and raw body; parking it again replaces it. */
     readonly park: (parked: ParkedDelivery) => Effect.Effect<void, StoreError>
     /** Parked deliveries, oldest key first, a page at a time. */

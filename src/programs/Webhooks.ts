@@ -381,22 +381,26 @@ export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
   return yield* result
 })
 
+/**
+ * One delivery, in as few store calls as it can: there is no look for an earlier record first. A
+ * `workflow_run` is applied (the patch rules make a repeat change nothing) and then recorded with a
+ * create-if-absent write, which is where a duplicate shows: an index read, a document read and a
+ * compare-and-set write, plus that record.
+ */
 const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempts: number) {
   const log = yield* DeliveryLog
   const now = () => Effect.map(Clock.currentTimeMillis, timestampFromMillis)
-  if (Option.isSome(yield* retryTransient(log.processed(delivery.deliveryId))))
-    return { _tag: "Duplicate" } as DeliveryResult
+  const recordFirst = (outcome: string) =>
+    Effect.flatMap(now(), (processedAt) =>
+      retryTransient(
+        log.record({ deliveryId: delivery.deliveryId, event: delivery.event, outcome, processedAt }),
+      ),
+    )
   if (delivery.event === "ping") return { _tag: "Pong" } as DeliveryResult
   if (delivery.event !== "workflow_run") {
-    yield* retryTransient(
-      log.record({
-        deliveryId: delivery.deliveryId,
-        event: delivery.event,
-        outcome: "ignored",
-        processedAt: yield* now(),
-      }),
-    )
-    return { _tag: "Ignored", event: delivery.event } as DeliveryResult
+    return (
+      (yield* recordFirst("ignored")) ? { _tag: "Ignored", event: delivery.event } : { _tag: "Duplicate" }
+    ) as DeliveryResult
   }
   const payload = decodePayload(delivery.body)
   if (Either.isLeft(payload)) return yield* new MalformedPayload({ detail: describeParseError(payload.left) })
@@ -420,15 +424,11 @@ const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempt
     )
     return { _tag: "Parked", reason, detail } as DeliveryResult
   }
-  yield* retryTransient(
-    log.record({
-      deliveryId: delivery.deliveryId,
-      event: delivery.event,
-      outcome: handled.right.outcome,
-      processedAt: yield* now(),
-    }),
-  )
-  return { _tag: "Processed", ...handled.right } as DeliveryResult
+  return (
+    (yield* recordFirst(handled.right.outcome))
+      ? { _tag: "Processed", ...handled.right }
+      : { _tag: "Duplicate" }
+  ) as DeliveryResult
 })
 
 /**

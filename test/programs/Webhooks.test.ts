@@ -245,8 +245,10 @@ describe("webhook processing", () => {
       const timed = Effect.all({
         processed: Metric.value(Metrics.processingSeconds.processed),
         duplicate: Metric.value(Metrics.processingSeconds.duplicate),
-        pong: Metric.value(Metrics.processingSeconds.pong),
-      }).pipe(Effect.map(({ processed, duplicate, pong }) => [processed.count, duplicate.count, pong.count]))
+        ignored: Metric.value(Metrics.processingSeconds.ignored),
+      }).pipe(
+        Effect.map(({ processed, duplicate, ignored }) => [processed.count, duplicate.count, ignored.count]),
+      )
       const before = {
         processed: yield* count(Metrics.deliveries.processed),
         duplicate: yield* count(Metrics.deliveries.duplicate),
@@ -268,16 +270,16 @@ describe("webhook processing", () => {
       let calls = 0
       const flaky = Effect.provideService(DeliveryLog, {
         ...log,
-        processed: (id) =>
+        record: (record) =>
           Effect.suspend(() =>
             ++calls === 1
-              ? Effect.fail(new StoreError({ reason: "Throttled", operation: "get", detail: "SlowDown" }))
-              : log.processed(id),
+              ? Effect.fail(new StoreError({ reason: "Throttled", operation: "put", detail: "SlowDown" }))
+              : log.record(record),
           ),
       })
-      const retried = yield* Effect.fork(processDelivery(delivery({ zen: "ok" }, "ping")).pipe(flaky))
+      const retried = yield* Effect.fork(processDelivery(delivery({ ref: "main" }, "push")).pipe(flaky))
       yield* TestClock.adjust("1 second")
-      assert.strictEqual((yield* Fiber.join(retried))._tag, "Pong")
+      assert.strictEqual((yield* Fiber.join(retried))._tag, "Ignored")
       assert.deepStrictEqual(
         {
           processed: (yield* count(Metrics.deliveries.processed)) - before.processed,
@@ -286,7 +288,8 @@ describe("webhook processing", () => {
           throttled: (yield* count(Metrics.storeErrors.Throttled)) - before.throttled,
           timed: (yield* timed).map((count, outcome) => count - (before.timed[outcome] ?? 0)),
         },
-        { processed: 1, duplicate: 1, hit: 1, throttled: 1, timed: [1, 1, 1] },
+        // A redelivery is applied again (changing nothing) before its record shows it a duplicate.
+        { processed: 1, duplicate: 1, hit: 2, throttled: 1, timed: [1, 1, 1] },
       )
     }).pipe(Effect.provide(world())),
   )
@@ -294,11 +297,11 @@ describe("webhook processing", () => {
   it.effect("a store that stays throttled fails the delivery without recording it", () =>
     Effect.gen(function* () {
       const log = yield* DeliveryLog
-      const throttled = new StoreError({ reason: "Throttled", operation: "get", detail: "SlowDown" })
-      const failing = delivery({})
+      const throttled = new StoreError({ reason: "Throttled", operation: "put", detail: "SlowDown" })
+      const failing = delivery({ ref: "main" }, "push")
       const fiber = yield* Effect.fork(
         processDelivery(failing).pipe(
-          Effect.provideService(DeliveryLog, { ...log, processed: () => Effect.fail(throttled) }),
+          Effect.provideService(DeliveryLog, { ...log, record: () => Effect.fail(throttled) }),
           Effect.either,
         ),
       )

@@ -3,7 +3,7 @@
  * with its own latency, seeded faults and operation counts over one shared store; a prefix that
  * keeps a simulation's objects apart in a real bucket; real I/O marked for the virtual runtime.
  */
-import { Effect, Option, Stream } from "effect"
+import { Effect, FiberRef, Option, Stream } from "effect"
 import { StoreError } from "../../ports/StoreError.js"
 import { unitInterval } from "../github/SimulatorRandom.js"
 import { ObjectStore } from "../objects/ObjectStore.js"
@@ -86,6 +86,8 @@ export interface ViewOptions {
   /** The chance that a call fails as S3 throttling or a 500 does, before any effect; read per call. */
   readonly faultProbability: () => number
   readonly counts: StoreOperationCounts
+  /** Where the calls of the current fiber are also counted, when it set one (a delivery does). */
+  readonly tally?: FiberRef.FiberRef<{ operations: number } | undefined>
 }
 
 /**
@@ -96,26 +98,37 @@ export interface ViewOptions {
 export const view = (objects: Objects, options: ViewOptions): Objects => {
   let calls = 0
   const { min, max } = options.latencyMillis
-  const arrive = (operation: string) =>
-    Effect.suspend(() => {
-      calls += 1
-      const latency = Math.round(min + (max - min) * unitInterval(options.seed, options.salt, calls, 0))
-      const draw = unitInterval(options.seed, options.salt, calls, 1)
-      const delay = latency > 0 ? Effect.sleep(latency) : Effect.void
-      if (draw >= options.faultProbability()) return delay
-      options.counts.faults += 1
-      const throttled = draw < options.faultProbability() / 2
-      return Effect.zipRight(
-        delay,
-        Effect.fail(
-          new StoreError({
-            reason: throttled ? "Throttled" : "Unavailable",
-            operation,
-            detail: throttled ? "SlowDown (simulated)" : "500 InternalError (simulated)",
+  const tallied =
+    options.tally === undefined
+      ? Effect.void
+      : Effect.flatMap(FiberRef.get(options.tally), (tally) =>
+          Effect.sync(() => {
+            if (tally !== undefined) tally.operations += 1
           }),
-        ),
-      )
-    })
+        )
+  const arrive = (operation: string) =>
+    Effect.zipRight(
+      tallied,
+      Effect.suspend(() => {
+        calls += 1
+        const latency = Math.round(min + (max - min) * unitInterval(options.seed, options.salt, calls, 0))
+        const draw = unitInterval(options.seed, options.salt, calls, 1)
+        const delay = latency > 0 ? Effect.sleep(latency) : Effect.void
+        if (draw >= options.faultProbability()) return delay
+        options.counts.faults += 1
+        const throttled = draw < options.faultProbability() / 2
+        return Effect.zipRight(
+          delay,
+          Effect.fail(
+            new StoreError({
+              reason: throttled ? "Throttled" : "Unavailable",
+              operation,
+              detail: throttled ? "SlowDown (simulated)" : "500 InternalError (simulated)",
+            }),
+          ),
+        )
+      }),
+    )
   return ObjectStore.of({
     get: (path) =>
       Effect.zipRight(

@@ -329,6 +329,7 @@ const simulation = (
     )
     const simulator = Context.get(simulatorContext, GitHubSimulator.GitHubSimulator)
     const tally = yield* FiberRef.make<CallTally | undefined>(undefined)
+    const storeTally = yield* FiberRef.make<{ operations: number } | undefined>(undefined)
 
     // The instances: each its own views, builds of the store adapters and GitHub client.
     const makeInstance = (number: number) =>
@@ -344,7 +345,14 @@ const simulation = (
           counts: dispatcherCounts,
         })
         const webhookObjects = FaultSwitch.wrap(
-          storeView(base, { seed, salt: salt + 202, latencyMillis, faultProbability, counts: webhookCounts }),
+          storeView(base, {
+            seed,
+            salt: salt + 202,
+            latencyMillis,
+            faultProbability,
+            counts: webhookCounts,
+            tally: storeTally,
+          }),
           outageSwitch,
         )
         const gateway = gitHubView(Context.get(simulatorContext, WorkflowRunsGateway), {
@@ -388,6 +396,7 @@ const simulation = (
 
     // Deliveries: every event GitHub publishes, posted to an instance after a delay, sometimes twice.
     const byOutcome: Record<string, number> = {}
+    const storeOperationsByOutcome: Record<string, number> = {}
     const deliveryIds = new Set<string>()
     const failed = new Map<string, string>()
     let events = 0
@@ -396,22 +405,23 @@ const simulation = (
       Effect.gen(function* () {
         posts += 1
         instance.posts += 1
+        const operations = { operations: 0 }
         const result = yield* processDelivery({
           deliveryId: makeDeliveryId(deliveryId),
           event: "workflow_run",
           headers: { "x-github-event": "workflow_run", "x-github-delivery": deliveryId },
           body,
-        }).pipe(Effect.provide(instance.webhook), Effect.either)
+        }).pipe(Effect.provide(instance.webhook), Effect.either, Effect.locally(storeTally, operations))
+        const outcome = Either.isLeft(result)
+          ? "failed"
+          : outcomeName(result.right._tag === "Processed" ? result.right.outcome : result.right._tag)
+        increment(byOutcome, outcome)
+        storeOperationsByOutcome[outcome] = (storeOperationsByOutcome[outcome] ?? 0) + operations.operations
         if (Either.isLeft(result)) {
-          increment(byOutcome, "failed")
           failed.set(deliveryId, body)
           return
         }
         failed.delete(deliveryId)
-        increment(
-          byOutcome,
-          outcomeName(result.right._tag === "Processed" ? result.right.outcome : result.right._tag),
-        )
       })
     const inFlight = yield* FiberSet.make<void>()
     const subscription = yield* simulator.subscribe
@@ -650,6 +660,12 @@ const simulation = (
       store: {
         perDispatch: dispatcherOperations / Math.max(1, dispatches),
         perDelivery: webhookOperations / Math.max(1, posts),
+        perDeliveryByOutcome: Object.fromEntries(
+          Object.entries(storeOperationsByOutcome).map(([outcome, total]) => [
+            outcome,
+            total / Math.max(1, byOutcome[outcome] ?? 0),
+          ]),
+        ),
         operations: dispatcherOperations + allWebhookOperations,
         faultsInjected: instances.reduce(
           (sum, instance) => sum + instance.dispatcherCounts.faults + instance.webhookCounts.faults,

@@ -45,6 +45,9 @@ export const renderSummary = (report: SimulationReport): string => {
     `time to resolve     ${spread(report.resolveSeconds)} (simulated)`,
     `GitHub calls        ${number(github.perDispatch, 2)} per dispatch (${number(github.calls)}: ${counts(github.byOperation)}; ${number(github.failed)} failed)`,
     `store operations    ${number(store.perDispatch, 2)} per dispatch, ${number(store.perDelivery, 2)} per delivery (${number(store.operations)} in all, ${number(store.faultsInjected)} faults injected)`,
+    `  per delivery by outcome  ${Object.entries(store.perDeliveryByOutcome)
+      .map(([outcome, perDelivery]) => `${outcome} ${number(perDelivery, 2)}`)
+      .join(", ")}`,
     `deliveries          ${number(deliveries.events)} events, ${number(deliveries.ids)} delivery ids, ${number(deliveries.posts)} posts`,
     `  outcomes: ${counts(deliveries.byOutcome)}`,
     `  redelivered ${number(deliveries.redelivered)}, replayed ${number(deliveries.replayed)}, still parked ${number(deliveries.stillParked)}`,

@@ -7,6 +7,7 @@ import { makeRouter } from "../../../src/adapters/http/HttpService.js"
 import * as InFlightDeliveries from "../../../src/adapters/InFlightDeliveries.js"
 import * as MemoryObjectStore from "../../../src/adapters/objects/MemoryObjectStore.js"
 import { ObjectStore, WriteCondition } from "../../../src/adapters/objects/ObjectStore.js"
+import { DeliveriesInFlight } from "../../../src/ports/DeliveriesInFlight.js"
 import * as Metrics from "../../../src/programs/Metrics.js"
 import { requestDocumentWithRun, workflowRunPayload } from "../../support/payloads.js"
 import { attemptOf, world } from "../../support/world.js"
@@ -15,20 +16,20 @@ const secret = "secret"
 const copies = 10
 
 /**
- * The memory store, except that reading a delivery record waits until `gate` opens: every copy of
- * a delivery that reaches the delivery log is held there, so copies overlap however fast the rest is.
+ * The memory store, except that reading a run index entry waits until `gate` opens: every copy of
+ * a delivery that reaches processing is held there, so copies overlap however fast the rest is.
  */
-const gatedStore = (gate: Deferred.Deferred<void>, recordReads: { count: number }) =>
+const gatedStore = (gate: Deferred.Deferred<void>, indexReads: { count: number }) =>
   Layer.effect(
     ObjectStore,
     Effect.map(ObjectStore, (store) =>
       ObjectStore.of({
         ...store,
         get: (path) =>
-          path.startsWith("webhooks/github/deliveries/")
+          path.startsWith("webhooks/github/run-index/")
             ? Effect.andThen(
                 Effect.sync(() => {
-                  recordReads.count += 1
+                  indexReads.count += 1
                 }),
                 Effect.andThen(Deferred.await(gate), store.get(path)),
               )
@@ -37,16 +38,31 @@ const gatedStore = (gate: Deferred.Deferred<void>, recordReads: { count: number 
     ),
   ).pipe(Layer.provide(MemoryObjectStore.layerMemory))
 
+/** This process's in-flight dedupe, opening `gate` once all `copies` have reached it. */
+const arrivals = (gate: Deferred.Deferred<void>) =>
+  Layer.effect(
+    DeliveriesInFlight,
+    Effect.map(DeliveriesInFlight, (inFlight) => {
+      let arrived = 0
+      return DeliveriesInFlight.of({
+        once: (deliveryId, work) =>
+          Effect.zipRight(
+            Effect.suspend(() => (++arrived === copies ? Deferred.succeed(gate, undefined) : Effect.void)),
+            inFlight.once(deliveryId, work),
+          ),
+      })
+    }),
+  ).pipe(Layer.provide(InFlightDeliveries.layer))
+
 const count = (counter: Metric.Metric.Counter<number>) =>
   Effect.map(Metric.value(counter), (state) => state.count)
 
 describe("concurrent copies of one delivery", () => {
-  // Live clock: the copies race over real sockets; the gate opens after a short real pause, long
-  // enough for all of them to arrive.
+  // Live clock: the copies race over real sockets; the gate opens once all of them have arrived.
   it.live("10 concurrent posts of one delivery id are processed once; the other 9 answer as duplicates", () =>
     Effect.gen(function* () {
       const gate = yield* Deferred.make<void>()
-      const recordReads = { count: 0 }
+      const indexReads = { count: 0 }
       const service = HttpServer.serve(
         makeRouter({
           apiToken: Redacted.make("token"),
@@ -54,8 +70,8 @@ describe("concurrent copies of one delivery", () => {
         }),
       ).pipe(
         Layer.provideMerge(NodeHttpServer.layerTest),
-        Layer.provideMerge(world({}, gatedStore(gate, recordReads))),
-        Layer.provide(InFlightDeliveries.layer),
+        Layer.provideMerge(world({}, gatedStore(gate, indexReads))),
+        Layer.provide(arrivals(gate)),
       )
       yield* Effect.gen(function* () {
         const objects = yield* ObjectStore
@@ -90,13 +106,9 @@ describe("concurrent copies of one delivery", () => {
             ),
             Effect.scoped,
           )
-        const answers = yield* Effect.all(
-          [
-            Effect.forEach(Array.from({ length: copies }), () => post, { concurrency: "unbounded" }),
-            Effect.andThen(Effect.sleep("300 millis"), Deferred.succeed(gate, undefined)),
-          ],
-          { concurrency: "unbounded" },
-        ).pipe(Effect.map(([responses]) => responses))
+        const answers = yield* Effect.forEach(Array.from({ length: copies }), () => post, {
+          concurrency: "unbounded",
+        })
 
         assert.deepStrictEqual(
           answers.map((answer) => answer.status),
@@ -110,7 +122,7 @@ describe("concurrent copies of one delivery", () => {
         )
         assert.strictEqual(processed.length, 1)
         assert.strictEqual(duplicates.length, copies - 1)
-        assert.strictEqual(recordReads.count, 1, "only the first copy asked the delivery log")
+        assert.strictEqual(indexReads.count, 1, "only the first copy was processed")
         assert.deepStrictEqual(
           {
             processed: (yield* count(Metrics.deliveries.processed)) - before.processed,
