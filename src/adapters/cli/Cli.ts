@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { FetchHttpClient, FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Console, Effect, Layer, Option, Schema, Stream } from "effect"
 import { describeParseError } from "../../domain/EntryValidation.js"
 import {
@@ -33,7 +33,6 @@ import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIn
 import { sweepIndex } from "../../programs/Sweep.js"
 import { replayParked } from "../../programs/Webhooks.js"
 import { dispatchResultJson } from "../DispatchOutput.js"
-import * as Server from "../http/Server.js"
 import {
   ExitCode,
   entryHeader,
@@ -44,7 +43,6 @@ import {
   progressReporter,
 } from "./Output.js"
 import { simulate } from "./Simulate.js"
-import * as WebhookSend from "./WebhookSend.js"
 
 const kindChoices = workflowKinds.map((kind) => [kind, kind] as [string, typeof kind])
 const kind = Args.choice(kindChoices, { name: "kind" }).pipe(
@@ -672,17 +670,25 @@ const send = Command.make(
   },
   (input) =>
     Effect.gen(function* () {
+      const [WebhookSend, FetchHttpClient] = yield* Effect.promise(() =>
+        Promise.all([import("./WebhookSend.js"), import("@effect/platform/FetchHttpClient")]),
+      )
       const url = yield* Option.match(input.url, {
         onNone: () => WebhookSend.defaultWebhookUrl,
         onSome: (given) => Effect.succeed(given.href),
       })
       const deliveryId = Option.getOrElse(input.delivery, () => randomUUID())
-      const answer = yield* WebhookSend.sendWebhook({ url, event: input.event, deliveryId, body: input.body })
+      const answer = yield* WebhookSend.sendWebhook({
+        url,
+        event: input.event,
+        deliveryId,
+        body: input.body,
+      }).pipe(Effect.provide(FetchHttpClient.layer))
       yield* input.json
         ? printJson({ deliveryId, url, status: answer.status, body: WebhookSend.answerBody(answer) })
         : Console.log(`${answer.status} from ${url} (delivery ${deliveryId})\n${answer.text}`)
       if (answer.status < 200 || answer.status > 299) return yield* exitWith(ExitCode.Failure)
-    }).pipe(Effect.provide(FetchHttpClient.layer)),
+    }),
 ).pipe(
   Command.withDescription(
     "sign a payload with the webhook secret (GITHUB_WEBHOOK_SECRET, else the service's generated one) and post it as GitHub would; exit 1 unless the answer is 2xx",
@@ -736,9 +742,12 @@ const reconcile = Command.make(
   ),
 )
 
-const serve = Command.make("serve", {}, () => Layer.launch(Server.layer)).pipe(
-  Command.withDescription("run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"),
-)
+const serve = Command.make("serve", {}, () =>
+  Effect.flatMap(
+    Effect.promise(() => import("../http/Server.js")),
+    (Server) => Layer.launch(Server.layer),
+  ),
+).pipe(Command.withDescription("run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"))
 
 export const command = Command.make("run-index").pipe(
   Command.withDescription("The run index: which request owns each GitHub Actions workflow run"),

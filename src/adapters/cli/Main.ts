@@ -1,5 +1,5 @@
 import { ValidationError } from "@effect/cli"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer, Logger, Option } from "effect"
 import * as Settings from "../Settings.js"
 import { ExitCode, ExitWith } from "./Output.js"

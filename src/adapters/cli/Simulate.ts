@@ -1,6 +1,6 @@
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
-import { NodeContext } from "@effect/platform-node"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Console, Effect, Layer, Option } from "effect"
 import {
   faultLevels,
@@ -14,10 +14,6 @@ import * as DirectoryObjectStore from "../objects/DirectoryObjectStore.js"
 import * as MemoryObjectStore from "../objects/MemoryObjectStore.js"
 import { ObjectStore } from "../objects/ObjectStore.js"
 import * as Stores from "../Stores.js"
-import { prefixed } from "../simulation/SimulatedObjectStore.js"
-import { runSimulation } from "../simulation/Simulation.js"
-import { renderHtml } from "../simulation/SimulationHtml.js"
-import { renderSummary } from "../simulation/SimulationSummary.js"
 import { ExitCode, exitWith, printJson } from "./Output.js"
 
 const positive = (name: string, fallback: number) =>
@@ -70,6 +66,7 @@ const objectsFor = (store: StoreKind, seed: number) =>
           )
           return yield* exitWith(ExitCode.Usage)
         }
+        const { prefixed } = yield* Effect.promise(() => import("../simulation/SimulatedObjectStore.js"))
         const prefix = `simulations/seed-${seed}-${Date.now()}/`
         yield* Console.error(`simulating in s3://${choice.bucket.value}/${prefix} (left in place)`)
         return Layer.effect(
@@ -166,6 +163,14 @@ export const simulate = Command.make(
         lanes: input.lanes === "on",
         foreignDispatches: input.foreignDispatches,
       }
+      // The simulation engine is loaded only by this command: the rest of the CLI starts without it.
+      const [{ runSimulation }, { renderHtml }, { renderSummary }] = yield* Effect.promise(() =>
+        Promise.all([
+          import("../simulation/Simulation.js"),
+          import("../simulation/SimulationHtml.js"),
+          import("../simulation/SimulationSummary.js"),
+        ]),
+      )
       const objects = yield* objectsFor(input.store, input.seed)
       const report = yield* Effect.tryPromise({
         try: () => runSimulation(settings, objects),
