@@ -121,4 +121,73 @@ describe("run-index serve: failures that say what happened, and a graceful shutd
     const code = await serve.exited
     assert.strictEqual(code, 0, serve.stderr())
   }, 120_000)
+
+  it("answers and logs that say what happened: JSON log lines from the first, probes unlogged at info, 400s listing every accepted value, 404 and a missing signature named", async () => {
+    const port = await freePort()
+    const serve = spawnCli(
+      ["serve"],
+      env({ HOST: "127.0.0.1", PORT: String(port), RUN_INDEX_API_TOKEN: "operator-token" }),
+      cwd,
+    )
+    await waitForHealthy(`http://127.0.0.1:${port}/healthz`, serve)
+    const base = `http://127.0.0.1:${port}`
+    const authorized = { authorization: "Bearer operator-token", "content-type": "application/json" }
+    const kinds = '"plan", "apply", "destroy", "cleanup", "drift_plan"'
+    try {
+      await fetch(`${base}/readyz`)
+
+      const badKind = await fetch(`${base}/v1/run-index/bogus/1`, { headers: authorized })
+      assert.strictEqual(badKind.status, 400)
+      assert.include(
+        ((await badKind.json()) as { detail: string }).detail,
+        `expected one of ${kinds}; actual "bogus"`,
+      )
+
+      const badBody = await fetch(`${base}/v1/requests/req_dev_ec2_abc/dispatch`, {
+        method: "POST",
+        headers: authorized,
+        body: JSON.stringify({ kind: "xx" }),
+      })
+      assert.strictEqual(badBody.status, 400)
+      assert.include(
+        ((await badBody.json()) as { detail: string }).detail,
+        `kind: expected one of ${kinds}; actual "xx"`,
+      )
+
+      const nowhere = await fetch(`${base}/no/such/page`)
+      assert.strictEqual(nowhere.status, 404)
+      assert.deepStrictEqual(await nowhere.json(), { error: "no such route" })
+
+      const unsigned = await fetch(`${base}/webhooks/github`, {
+        method: "POST",
+        headers: {
+          "x-github-event": "ping",
+          "x-github-delivery": "unsigned-1",
+          "content-type": "application/json",
+        },
+        body: "{}",
+      })
+      assert.strictEqual(unsigned.status, 401)
+      assert.deepStrictEqual(await unsigned.json(), {
+        error: "missing signature",
+        detail:
+          "X-Hub-Signature-256 is missing: give the GitHub webhook a secret, the same as GITHUB_WEBHOOK_SECRET",
+      })
+    } finally {
+      serve.child.kill("SIGTERM")
+      await serve.exited
+    }
+    const lines = serve.stderr().trim().split("\n")
+    for (const line of lines) {
+      assert.doesNotThrow(() => JSON.parse(line), undefined, `not a JSON log line: ${line}`)
+    }
+    const logged = lines.map(
+      (line) => JSON.parse(line) as { message: unknown; annotations: Record<string, unknown> },
+    )
+    assert.match(String(logged[0]?.message), /^store: directory /)
+    const paths = logged.map((entry) => entry.annotations["http.path"]).filter((path) => path !== undefined)
+    assert.notInclude(paths, "/healthz")
+    assert.notInclude(paths, "/readyz")
+    assert.include(paths, "/no/such/page")
+  }, 120_000)
 })
