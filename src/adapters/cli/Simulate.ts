@@ -1,3 +1,4 @@
+import { dirname, resolve } from "node:path"
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -75,6 +76,27 @@ const objectsFor = (store: StoreKind, seed: number) =>
         ).pipe(Layer.provide(Stores.objectStoreLayer(choice)))
       }
     }
+  })
+
+/** `--report`'s folder must exist and be writable before a run of minutes, not after it. */
+const checkWritable = (file: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const folder = dirname(resolve(file))
+    const problem = yield* fs.stat(folder).pipe(
+      Effect.flatMap((info) =>
+        info.type !== "Directory"
+          ? Effect.succeed(Option.some(`${folder} is not a directory`))
+          : fs.access(folder, { writable: true }).pipe(
+              Effect.as(Option.none<string>()),
+              Effect.orElseSucceed(() => Option.some(`the directory ${folder} is not writable`)),
+            ),
+      ),
+      Effect.orElseSucceed(() => Option.some(`the directory ${folder} does not exist`)),
+    )
+    if (Option.isNone(problem)) return
+    yield* Console.error(`simulate --report ${JSON.stringify(file)}: ${problem.value}; nothing was run`)
+    return yield* exitWith(ExitCode.Usage)
   })
 
 export const simulate = Command.make(
@@ -163,6 +185,7 @@ export const simulate = Command.make(
         lanes: input.lanes === "on",
         foreignDispatches: input.foreignDispatches,
       }
+      if (Option.isSome(input.report)) yield* checkWritable(input.report.value)
       // The simulation engine is loaded only by this command: the rest of the CLI starts without it.
       const [{ runSimulation }, { renderHtml }, { renderSummary }] = yield* Effect.promise(() =>
         Promise.all([

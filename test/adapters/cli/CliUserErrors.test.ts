@@ -105,4 +105,19 @@ describe("run-index CLI: user errors name the argument, the value and what is ac
     },
     timeout,
   )
+
+  it(
+    "simulate --report into a directory that does not exist fails before running, naming the path, exit 2",
+    async () => {
+      const missing = join(cwd, "no-such-directory", "report.html")
+      const simulated = await cli("simulate", "--requests", "5", "--report", missing, "--json")
+      assert.strictEqual(simulated.code, 2)
+      assert.strictEqual(simulated.stdout, "")
+      assert.strictEqual(
+        simulated.stderr.trim(),
+        `simulate --report "${missing}": the directory ${dirname(missing)} does not exist; nothing was run`,
+      )
+    },
+    timeout,
+  )
 })
