@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util"
 import { ValidationError } from "@effect/cli"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, ConfigError, Console, Effect, Exit, Layer, Logger, Option } from "effect"
@@ -15,6 +16,46 @@ const logger = Layer.unwrapEffect(
       : Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true })),
   ),
 )
+
+/** Breaks `line` at spaces to fit `width`, continuation lines indented like the line itself. */
+const wrapLine = (line: string, width: number): ReadonlyArray<string> => {
+  if (line.length <= width || line.includes("\x1b")) return [line]
+  const indent = /^\s*/.exec(line)?.[0] ?? ""
+  const lines: Array<string> = []
+  let current = indent
+  for (const word of line.slice(indent.length).split(" ")) {
+    if (current.length > indent.length && current.length + 1 + word.length > width) {
+      lines.push(current)
+      current = indent + word
+    } else {
+      current = current.length > indent.length ? `${current} ${word}` : current + word
+    }
+  }
+  lines.push(current)
+  return lines
+}
+
+/**
+ * @effect/cli writes help and usage with ANSI styles and unwrapped lines. Text that carries styles
+ * (help, never command output, which has none) is wrapped at the terminal's width (80 when stdout
+ * is not a terminal), and loses its styles when stdout is not a terminal or `NO_COLOR` is set.
+ */
+const helpConsole = Effect.map(Console.consoleWith(Effect.succeed), (console) => {
+  const plain = process.stdout.isTTY !== true || (process.env.NO_COLOR ?? "") !== ""
+  const width = process.stdout.isTTY === true ? (process.stdout.columns ?? 80) : 80
+  const render = (text: string) =>
+    (plain ? stripVTControlCharacters(text) : text)
+      .split("\n")
+      .flatMap((line) => wrapLine(line, width))
+      .join("\n")
+  return {
+    ...console,
+    log: (...args: ReadonlyArray<unknown>) =>
+      args.some((arg) => typeof arg === "string" && arg.includes("\x1b["))
+        ? console.log(...args.map((arg) => (typeof arg === "string" ? render(arg) : arg)))
+        : console.log(...args),
+  } satisfies Console.Console
+})
 
 /** The last line of a message: Schema's failure trees end with the one that names the rule broken. */
 const lastLine = (message: string) =>
@@ -71,6 +112,7 @@ export const runCli = <E, R extends never>(program: Effect.Effect<void, E, R>) =
   NodeRuntime.runMain(
     program.pipe(
       Effect.as(ExitCode.Success as number),
+      Effect.provide(Layer.unwrapEffect(Effect.map(helpConsole, Console.setConsole))),
       Effect.provide(logger),
       Effect.catchAll((error: unknown) => {
         if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.Usage as number)
