@@ -78,6 +78,25 @@ const objectsFor = (store: StoreKind, seed: number) =>
     }
   })
 
+/** `simulating 1,000 requests: 340 dispatches done, 1,234 deliveries` on an interactive stderr, 10 times a second at most. */
+const simulationProgress = (requests: number) => {
+  const interactive = process.stderr.isTTY === true
+  let shownAt = 0
+  return {
+    update: (dispatched: number, delivered: number) => {
+      const now = Date.now()
+      if (!interactive || now - shownAt < 100) return
+      shownAt = now
+      process.stderr.write(
+        `\r\x1b[Ksimulating ${requests.toLocaleString("en")} requests: ${dispatched.toLocaleString("en")} dispatches done, ${delivered.toLocaleString("en")} deliveries`,
+      )
+    },
+    done: () => {
+      if (interactive) process.stderr.write("\r\x1b[K")
+    },
+  }
+}
+
 /** `--report`'s folder must exist and be writable before a run of minutes, not after it. */
 const checkWritable = (file: string) =>
   Effect.gen(function* () {
@@ -195,10 +214,11 @@ export const simulate = Command.make(
         ]),
       )
       const objects = yield* objectsFor(input.store, input.seed)
+      const progress = simulationProgress(settings.requests)
       const report = yield* Effect.tryPromise({
-        try: () => runSimulation(settings, objects),
+        try: () => runSimulation(settings, objects, progress.update),
         catch: (error) => (error instanceof Error ? error : new Error(String(error))),
-      })
+      }).pipe(Effect.ensuring(Effect.sync(progress.done)))
       if (Option.isSome(input.report)) {
         const fs = yield* FileSystem.FileSystem
         yield* fs.writeFileString(input.report.value, renderHtml(report))
