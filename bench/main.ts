@@ -8,6 +8,7 @@ import { dispatch, renderDispatch } from "./dispatch.js"
 import { defaultLookupOptions, lookup, renderLookup } from "./lookup.js"
 import { defaultRetentionOptions, renderRetention, retention } from "./retention.js"
 import { renderSimulation, simulation } from "./simulation.js"
+import { renderStartup, startup } from "./startup.js"
 import { renderWebhook, webhook } from "./webhook.js"
 
 type Progress = (line: string) => void
@@ -18,6 +19,12 @@ interface Section {
 }
 
 const sections: Record<string, Section> = {
+  startup: {
+    run: async (progress) => {
+      const figures = await startup({ rounds: 15, startRounds: 5, progress })
+      return { figures, table: renderStartup(figures) }
+    },
+  },
   lookup: {
     run: async (progress) => {
       const figures = await lookup({ ...defaultLookupOptions, progress })

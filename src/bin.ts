@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect } from "effect"
 import * as Cli from "./adapters/cli/Cli.js"
 import { runCli } from "./adapters/cli/Main.js"

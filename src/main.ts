@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer } from "effect"
 import { runCli } from "./adapters/cli/Main.js"
 import * as GatewayFromEnvironment from "./adapters/github/GatewayFromEnvironment.js"

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto"
-import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Data, Effect, Option, Redacted } from "effect"
 
 /** A secret file that exists but holds nothing: left by a crash of an older version mid-write. */

@@ -1,4 +1,4 @@
-import { Console, Data, Effect, Option, Redacted } from "effect"
+import { Data, Effect, Option, Redacted } from "effect"
 import * as GeneratedSecret from "./GeneratedSecret.js"
 import * as Settings from "./Settings.js"
 
@@ -31,7 +31,7 @@ export const apiToken = Effect.gen(function* () {
   if (Option.isSome(configured)) return configured.value
   const directory = yield* Settings.dataDirectory
   const { secret, file, generated } = yield* GeneratedSecret.loadOrGenerate(directory, apiTokenFile)
-  yield* Console.error(`API token ${generated ? "generated at" : "read from"} ${file} (mode 0600)`)
+  yield* Effect.logInfo(`API token ${generated ? "generated at" : "read from"} ${file} (mode 0600)`)
   return secret
 })
 
@@ -44,7 +44,7 @@ export const webhookSecrets = Effect.gen(function* () {
   if (configured.length > 0) return configured
   const directory = yield* Settings.dataDirectory
   const { secret, file, generated } = yield* GeneratedSecret.loadOrGenerate(directory, webhookSecretFile)
-  yield* Console.error(`webhook secret ${generated ? "generated at" : "read from"} ${file} (mode 0600)`)
+  yield* Effect.logInfo(`webhook secret ${generated ? "generated at" : "read from"} ${file} (mode 0600)`)
   return [secret]
 })
 

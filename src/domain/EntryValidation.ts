@@ -85,9 +85,46 @@ export const validateEntry = (key: RunIndexKey, body: string): Either.Either<Run
   return Either.right(entry.right)
 }
 
-/** The first problem Schema found, as `field: message`. */
+const expectation = /^Expected ([\s\S]*), actual ([\s\S]*)$/
+
+/** Longer than this, Schema's rendering of a type is replaced by what kind of value was expected. */
+const longestType = 80
+
+/** `{ readonly a: …; … }` → "an object", `ReadonlyArray<…>` → "an array"; short types stay as they are. */
+const shortType = (type: string): string => {
+  if (type.length <= longestType) return type
+  if (type.startsWith("{")) return "an object of the documented shape"
+  if (type.startsWith("ReadonlyArray<") || type.startsWith("Array<"))
+    return "an array of the documented shape"
+  return `${type.slice(0, longestType)}…`
+}
+
+const shortValue = (value: string): string =>
+  value.length <= longestType ? value : `${value.slice(0, longestType)}…`
+
+/**
+ * The first problem Schema found, as `field: message`, on one short line. When the value matches
+ * none of several choices (a union of literals), all of them are named: `expected one of "plan",
+ * "apply", …; actual "bogus"`. Schema's rendering of a large expected type (kilobytes for a request
+ * document) is replaced by the kind of value expected.
+ */
 export const describeParseError = (error: ParseResult.ParseError): string => {
-  const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const [first] = issues
   if (first === undefined) return error.message
-  return first.path.length === 0 ? first.message : `${first.path.join(".")}: ${first.message}`
+  const where = first.path.length === 0 ? "" : `${first.path.join(".")}: `
+  const atSamePath = issues.filter((issue) => issue.path.join(".") === first.path.join("."))
+  const expected = atSamePath.map((issue) => expectation.exec(issue.message))
+  const [firstExpected] = expected
+  if (firstExpected === null || firstExpected === undefined) return `${where}${first.message}`
+  const actual = shortValue(firstExpected[2] ?? "")
+  // An optional field's `undefined` is no choice a person makes: it means "leave it out".
+  const choices = expected.every((match) => match !== null)
+    ? [...new Set(expected.map((match) => shortType(match?.[1] ?? "")))].filter(
+        (choice, _, all) => choice !== "undefined" || all.length === 1,
+      )
+    : [shortType(firstExpected[1] ?? "")]
+  return choices.length > 1
+    ? `${where}expected one of ${choices.join(", ")}; actual ${actual}`
+    : `${where}Expected ${choices[0]}, actual ${actual}`
 }

@@ -125,7 +125,8 @@ export const verifyIndex = Effect.fn("Inspection.verifyIndex")(function* (option
  * document (`RequestMissing`), an unreadable one (`RequestUnreadable`), or no attempt of that kind
  * holding the run (`NoAttemptHoldsRun`). From an attempt holding a run: the run has no entry
  * (`EntryMissing`), an entry naming another request (`EntryOwnedByOther`), or an invalid one
- * (`EntryInvalid`).
+ * (`EntryInvalid`). From the request documents themselves: one that cannot be read
+ * (`DocumentUnreadable`), whose runs can therefore be checked by nothing.
  */
 export const CrossCheckProblemKind = Schema.Literal(
   "RequestMissing",
@@ -134,13 +135,15 @@ export const CrossCheckProblemKind = Schema.Literal(
   "EntryMissing",
   "EntryOwnedByOther",
   "EntryInvalid",
+  "DocumentUnreadable",
 )
 export type CrossCheckProblemKind = typeof CrossCheckProblemKind.Type
 
 export interface CrossCheckProblem {
   readonly problem: CrossCheckProblemKind
-  readonly kind: WorkflowKind
-  readonly runId: RunId
+  /** The run concerned; absent for `DocumentUnreadable`. */
+  readonly kind?: WorkflowKind
+  readonly runId?: RunId
   /** The request the entry names, or whose attempt holds the run. */
   readonly requestId: RequestId
   readonly detail: string
@@ -270,7 +273,12 @@ export const verifyIndexAndRequests = Effect.fn("Inspection.verifyIndexAndReques
       const read = yield* retryTransient(requests.get(requestId))
       requestsChecked += 1
       options.onRequest?.(requestsChecked)
-      // An unreadable document is reported through the entries that name it; one without entries has no runs we can see.
+      if (read._tag === "Invalid")
+        return yield* report({
+          problem: "DocumentUnreadable",
+          requestId,
+          detail: `requests/${requestId}.json cannot be read, so none of its runs can be checked: ${read.detail}`,
+        })
       if (read._tag !== "Found") return
       const kinds = options.kind === undefined ? workflowKinds : [options.kind]
       for (const kind of kinds) {

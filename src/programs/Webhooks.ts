@@ -1,4 +1,16 @@
-import { Clock, Data, Duration, Effect, Either, Metric, Option, Schedule, Schema, Stream } from "effect"
+import {
+  Cause,
+  Clock,
+  Data,
+  Duration,
+  Effect,
+  Either,
+  Metric,
+  Option,
+  Schedule,
+  Schema,
+  Stream,
+} from "effect"
 import { titleCarriesToken } from "../domain/CandidateSelection.js"
 import { classifyRun } from "../domain/Classification.js"
 import { laneOf, waitingDispatchFor } from "../domain/DispatchLane.js"
@@ -504,7 +516,23 @@ export const replayContinually = (interval: Duration.DurationInput) => {
       ),
     ),
     Effect.map(({ stillParked }) => stillParked === 0),
-    Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("replay pass failed", cause), false)),
+    Effect.catchAllCause((cause) =>
+      Effect.as(
+        Option.match(Cause.failureOption(cause), {
+          // An expected failure (the store unreachable, …) is routine: one line, no stack trace.
+          onSome: (error) =>
+            Effect.logInfo("replay pass failed").pipe(
+              Effect.annotateLogs({
+                reason:
+                  typeof error === "object" && error !== null && "reason" in error ? error.reason : "unknown",
+                detail: error instanceof Error ? error.message : String(error),
+              }),
+            ),
+          onNone: () => Effect.logWarning("replay pass failed", cause),
+        }),
+        false,
+      ),
+    ),
   )
   return Effect.repeat(pass, replayBackoff(interval))
 }

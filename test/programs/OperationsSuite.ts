@@ -148,10 +148,11 @@ export const operationsSuite = (name: string, makeLayer: () => Layer.Layer<Store
               entriesChecked: 6,
               requestsChecked: 4,
               attemptsChecked: 7,
-              problems: 7,
+              problems: 8,
               byProblem: {
                 RequestMissing: 1,
                 RequestUnreadable: 1,
+                DocumentUnreadable: 1,
                 NoAttemptHoldsRun: 1,
                 EntryMissing: 2,
                 EntryOwnedByOther: 1,
@@ -162,6 +163,7 @@ export const operationsSuite = (name: string, makeLayer: () => Layer.Layer<Store
               .map((each) => `${each.problem} ${each.kind} ${each.runId} ${each.requestId}`)
               .sort()
             assert.deepStrictEqual(found, [
+              "DocumentUnreadable undefined undefined req_bad",
               "EntryInvalid cleanup 802 req_c",
               "EntryMissing cleanup 601 req_c",
               "EntryMissing plan 301 req_a",
@@ -182,7 +184,12 @@ export const operationsSuite = (name: string, makeLayer: () => Layer.Layer<Store
             [report.index.checked, report.requests.entriesChecked, report.requests.attemptsChecked],
             [1, 0, 2],
           )
-          assert.deepStrictEqual(report.requests.byProblem, { EntryMissing: 1, EntryInvalid: 1 })
+          // An unreadable document cannot be checked for any kind: it is reported whatever the kind.
+          assert.deepStrictEqual(report.requests.byProblem, {
+            EntryMissing: 1,
+            EntryInvalid: 1,
+            DocumentUnreadable: 1,
+          })
         }),
       ),
     )

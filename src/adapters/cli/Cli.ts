@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { FetchHttpClient, FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Console, Effect, Layer, Option, Schema, Stream } from "effect"
 import { describeParseError } from "../../domain/EntryValidation.js"
 import {
@@ -13,7 +13,7 @@ import { RequestId } from "../../domain/RequestId.js"
 import { RunIdFromString } from "../../domain/RunId.js"
 import { runIndexPrefix } from "../../domain/RunIndexKey.js"
 import { InstantFromIso } from "../../domain/Timestamp.js"
-import { workflowKinds } from "../../domain/WorkflowKind.js"
+import { WorkflowKind, workflowKinds } from "../../domain/WorkflowKind.js"
 import { RepositoryName } from "../../domain/WorkflowRun.js"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../ports/DeliveryLog.js"
@@ -33,7 +33,6 @@ import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIn
 import { sweepIndex } from "../../programs/Sweep.js"
 import { replayParked } from "../../programs/Webhooks.js"
 import { dispatchResultJson } from "../DispatchOutput.js"
-import * as Server from "../http/Server.js"
 import {
   ExitCode,
   entryHeader,
@@ -44,14 +43,9 @@ import {
   progressReporter,
 } from "./Output.js"
 import { simulate } from "./Simulate.js"
-import * as WebhookSend from "./WebhookSend.js"
 
-const kindChoices = workflowKinds.map((kind) => [kind, kind] as [string, typeof kind])
-const kind = Args.choice(kindChoices, { name: "kind" }).pipe(
-  Args.withDescription(`workflow kind: ${workflowKinds.join(", ")}`),
-)
 /** A positional argument decoded with a Schema; a bad value is reported with the argument's name. */
-const decodedArg = <A>(name: string, schema: Schema.Schema<A, string>) =>
+const decodedArg = <A, I>(name: string, schema: Schema.Schema<A, I>) =>
   Args.text({ name }).pipe(
     Args.mapEffect((text) =>
       Schema.decodeUnknown(schema)(text).pipe(
@@ -61,6 +55,9 @@ const decodedArg = <A>(name: string, schema: Schema.Schema<A, string>) =>
       ),
     ),
   )
+const kind = decodedArg("kind", WorkflowKind).pipe(
+  Args.withDescription(`workflow kind: ${workflowKinds.join(", ")}`),
+)
 const runId = decodedArg("runId", RunIdFromString).pipe(
   Args.withDescription("GitHub Actions run id (a positive integer)"),
 )
@@ -68,14 +65,10 @@ const requestId = decodedArg("requestId", RequestId).pipe(
   Args.withDescription("request id, e.g. req_dev_ec2_abc"),
 )
 const json = Options.boolean("json").pipe(Options.withDescription("print JSON for scripts"))
-const kindFilter = Options.choice("kind", workflowKinds).pipe(
-  Options.optional,
-  Options.withDescription("only this workflow kind"),
-)
-const listOptions = (filter: Option.Option<(typeof workflowKinds)[number]>) =>
+const listOptions = (filter: Option.Option<WorkflowKind>) =>
   Option.match(filter, { onNone: () => ({}), onSome: (only) => ({ kind: only }) })
 
-const decodedOption = <A>(name: string, schema: Schema.Schema<A, string>) =>
+const decodedOption = <A, I>(name: string, schema: Schema.Schema<A, I>) =>
   Options.text(name).pipe(
     Options.mapEffect((text) =>
       Schema.decodeUnknown(schema)(text).pipe(
@@ -87,6 +80,15 @@ const decodedOption = <A>(name: string, schema: Schema.Schema<A, string>) =>
       ),
     ),
   )
+const kindFilter = decodedOption("kind", WorkflowKind).pipe(
+  Options.optional,
+  Options.withDescription(`only this workflow kind: ${workflowKinds.join(", ")}`),
+)
+
+/** `--input key=value`, repeatable; a value without `=` is named in the error. */
+const InputPair = Schema.String.pipe(
+  Schema.filter((text) => /^[^=]+=/.test(text) || "must be key=value, e.g. --input environment=dev"),
+)
 
 /** Counts by name, one per line, indented. */
 const printCounts = (counts: Readonly<Record<string, number | undefined>>) =>
@@ -509,8 +511,19 @@ const dispatch = Command.make(
     repo: decodedOption("repo", RepositoryName).pipe(Options.withDescription("owner/repo")),
     workflow: Options.text("workflow").pipe(Options.withDescription("workflow file (apply.yml) or id")),
     ref: Options.text("ref").pipe(Options.withDescription("branch or tag to run on")),
-    input: Options.keyValueMap("input").pipe(
-      Options.optional,
+    input: Options.text("input").pipe(
+      Options.repeated,
+      Options.mapEffect((pairs) =>
+        Effect.forEach(pairs, (pair) =>
+          Schema.decodeUnknown(InputPair)(pair).pipe(
+            Effect.mapError((error) =>
+              ValidationError.invalidValue(
+                HelpDoc.p(`--input ${JSON.stringify(pair)}: ${describeParseError(error)}`),
+              ),
+            ),
+          ),
+        ),
+      ),
       Options.withDescription("a workflow input as key=value (repeatable)"),
     ),
     actor: Options.text("actor").pipe(
@@ -526,10 +539,9 @@ const dispatch = Command.make(
   },
   (input) =>
     Effect.gen(function* () {
-      const inputs = Option.match(input.input, {
-        onNone: () => ({}),
-        onSome: (pairs) => Object.fromEntries(pairs),
-      })
+      const inputs = Object.fromEntries(
+        input.input.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+      )
       const result = yield* dispatchRun({
         kind: input.kind,
         requestId: input.request,
@@ -559,7 +571,9 @@ const dispatch = Command.make(
 const listParked = (input: { readonly json: boolean }) =>
   Effect.gen(function* () {
     const log = yield* DeliveryLog
+    let listed = 0
     yield* log.parked.pipe(
+      Stream.tap(() => Effect.sync(() => (listed += 1))),
       Stream.runForEach((delivery) =>
         input.json
           ? printJson({
@@ -574,6 +588,8 @@ const listParked = (input: { readonly json: boolean }) =>
             ),
       ),
     )
+    // Scripts (--json) read one object per line: nothing parked is no line at all.
+    if (listed === 0 && !input.json) yield* Console.error("no parked deliveries")
   })
 
 const listParkedDescription =
@@ -672,17 +688,25 @@ const send = Command.make(
   },
   (input) =>
     Effect.gen(function* () {
+      const [WebhookSend, FetchHttpClient] = yield* Effect.promise(() =>
+        Promise.all([import("./WebhookSend.js"), import("@effect/platform/FetchHttpClient")]),
+      )
       const url = yield* Option.match(input.url, {
         onNone: () => WebhookSend.defaultWebhookUrl,
         onSome: (given) => Effect.succeed(given.href),
       })
       const deliveryId = Option.getOrElse(input.delivery, () => randomUUID())
-      const answer = yield* WebhookSend.sendWebhook({ url, event: input.event, deliveryId, body: input.body })
+      const answer = yield* WebhookSend.sendWebhook({
+        url,
+        event: input.event,
+        deliveryId,
+        body: input.body,
+      }).pipe(Effect.provide(FetchHttpClient.layer))
       yield* input.json
         ? printJson({ deliveryId, url, status: answer.status, body: WebhookSend.answerBody(answer) })
         : Console.log(`${answer.status} from ${url} (delivery ${deliveryId})\n${answer.text}`)
       if (answer.status < 200 || answer.status > 299) return yield* exitWith(ExitCode.Failure)
-    }).pipe(Effect.provide(FetchHttpClient.layer)),
+    }),
 ).pipe(
   Command.withDescription(
     "sign a payload with the webhook secret (GITHUB_WEBHOOK_SECRET, else the service's generated one) and post it as GitHub would; exit 1 unless the answer is 2xx",
@@ -736,9 +760,12 @@ const reconcile = Command.make(
   ),
 )
 
-const serve = Command.make("serve", {}, () => Layer.launch(Server.layer)).pipe(
-  Command.withDescription("run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"),
-)
+const serve = Command.make("serve", {}, () =>
+  Effect.flatMap(
+    Effect.promise(() => import("../http/Server.js")),
+    (Server) => Layer.launch(Server.layer),
+  ),
+).pipe(Command.withDescription("run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"))
 
 export const command = Command.make("run-index").pipe(
   Command.withDescription("The run index: which request owns each GitHub Actions workflow run"),

@@ -1,6 +1,7 @@
+import { dirname, resolve } from "node:path"
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
-import { NodeContext } from "@effect/platform-node"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Console, Effect, Layer, Option } from "effect"
 import {
   faultLevels,
@@ -14,10 +15,6 @@ import * as DirectoryObjectStore from "../objects/DirectoryObjectStore.js"
 import * as MemoryObjectStore from "../objects/MemoryObjectStore.js"
 import { ObjectStore } from "../objects/ObjectStore.js"
 import * as Stores from "../Stores.js"
-import { prefixed } from "../simulation/SimulatedObjectStore.js"
-import { runSimulation } from "../simulation/Simulation.js"
-import { renderHtml } from "../simulation/SimulationHtml.js"
-import { renderSummary } from "../simulation/SimulationSummary.js"
 import { ExitCode, exitWith, printJson } from "./Output.js"
 
 const positive = (name: string, fallback: number) =>
@@ -70,6 +67,7 @@ const objectsFor = (store: StoreKind, seed: number) =>
           )
           return yield* exitWith(ExitCode.Usage)
         }
+        const { prefixed } = yield* Effect.promise(() => import("../simulation/SimulatedObjectStore.js"))
         const prefix = `simulations/seed-${seed}-${Date.now()}/`
         yield* Console.error(`simulating in s3://${choice.bucket.value}/${prefix} (left in place)`)
         return Layer.effect(
@@ -78,6 +76,46 @@ const objectsFor = (store: StoreKind, seed: number) =>
         ).pipe(Layer.provide(Stores.objectStoreLayer(choice)))
       }
     }
+  })
+
+/** `simulating 1,000 requests: 340 dispatches done, 1,234 deliveries` on an interactive stderr, 10 times a second at most. */
+const simulationProgress = (requests: number) => {
+  const interactive = process.stderr.isTTY === true
+  let shownAt = 0
+  return {
+    update: (dispatched: number, delivered: number) => {
+      const now = Date.now()
+      if (!interactive || now - shownAt < 100) return
+      shownAt = now
+      process.stderr.write(
+        `\r\x1b[Ksimulating ${requests.toLocaleString("en")} requests: ${dispatched.toLocaleString("en")} dispatches done, ${delivered.toLocaleString("en")} deliveries`,
+      )
+    },
+    done: () => {
+      if (interactive) process.stderr.write("\r\x1b[K")
+    },
+  }
+}
+
+/** `--report`'s folder must exist and be writable before a run of minutes, not after it. */
+const checkWritable = (file: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const folder = dirname(resolve(file))
+    const problem = yield* fs.stat(folder).pipe(
+      Effect.flatMap((info) =>
+        info.type !== "Directory"
+          ? Effect.succeed(Option.some(`${folder} is not a directory`))
+          : fs.access(folder, { writable: true }).pipe(
+              Effect.as(Option.none<string>()),
+              Effect.orElseSucceed(() => Option.some(`the directory ${folder} is not writable`)),
+            ),
+      ),
+      Effect.orElseSucceed(() => Option.some(`the directory ${folder} does not exist`)),
+    )
+    if (Option.isNone(problem)) return
+    yield* Console.error(`simulate --report ${JSON.stringify(file)}: ${problem.value}; nothing was run`)
+    return yield* exitWith(ExitCode.Usage)
   })
 
 export const simulate = Command.make(
@@ -166,11 +204,21 @@ export const simulate = Command.make(
         lanes: input.lanes === "on",
         foreignDispatches: input.foreignDispatches,
       }
+      if (Option.isSome(input.report)) yield* checkWritable(input.report.value)
+      // The simulation engine is loaded only by this command: the rest of the CLI starts without it.
+      const [{ runSimulation }, { renderHtml }, { renderSummary }] = yield* Effect.promise(() =>
+        Promise.all([
+          import("../simulation/Simulation.js"),
+          import("../simulation/SimulationHtml.js"),
+          import("../simulation/SimulationSummary.js"),
+        ]),
+      )
       const objects = yield* objectsFor(input.store, input.seed)
+      const progress = simulationProgress(settings.requests)
       const report = yield* Effect.tryPromise({
-        try: () => runSimulation(settings, objects),
+        try: () => runSimulation(settings, objects, progress.update),
         catch: (error) => (error instanceof Error ? error : new Error(String(error))),
-      })
+      }).pipe(Effect.ensuring(Effect.sync(progress.done)))
       if (Option.isSome(input.report)) {
         const fs = yield* FileSystem.FileSystem
         yield* fs.writeFileString(input.report.value, renderHtml(report))

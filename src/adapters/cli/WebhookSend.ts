@@ -1,4 +1,5 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { sign } from "@octokit/webhooks-methods"
 import { Data, Effect, Option, Redacted, Schema } from "effect"
 import * as Secrets from "../Secrets.js"

@@ -82,7 +82,14 @@ const readiness = (deadline: Duration.Duration) =>
         Effect.logWarning("not ready").pipe(
           Effect.annotateLogs({ reason: error.reason, detail: error.detail }),
         ),
-        problem(503, "store unavailable", { reason: error.reason }),
+        // A missing bucket or credentials is the operator's to fix: say which (secrets are already removed).
+        problem(
+          503,
+          "store unavailable",
+          error.reason === "NotConfigured"
+            ? { reason: error.reason, detail: error.detail }
+            : { reason: error.reason },
+        ),
       ),
     ),
   )

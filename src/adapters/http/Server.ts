@@ -1,7 +1,7 @@
 import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeContext, NodeHttpServer } from "@effect/platform-node"
-import { Console, Duration, Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option } from "effect"
 import { AttemptEvents } from "../../ports/AttemptEvents.js"
 import type { DeliveryLog } from "../../ports/DeliveryLog.js"
 import type { DispatchLanes } from "../../ports/DispatchLanes.js"
@@ -55,8 +55,8 @@ export const layer: Layer.Layer<
     const readyTimeout = yield* Settings.readyTimeout
     const replayInterval = yield* Settings.replayInterval
     const choice = yield* Effect.all({ bucket: Settings.bucket, directory: Settings.dataDirectory })
-    yield* Console.error(`store: ${Settings.describeStore(choice.bucket, choice.directory)}`)
-    yield* Console.error(
+    yield* Effect.logInfo(`store: ${Settings.describeStore(choice.bucket, choice.directory)}`)
+    yield* Effect.logInfo(
       Option.match(replayInterval, {
         onNone: () => "parked deliveries: background replay off (RUN_INDEX_REPLAY_INTERVAL=off)",
         onSome: (every) =>

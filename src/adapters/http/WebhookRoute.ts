@@ -129,6 +129,12 @@ export const webhookRoute = (options: WebhookOptions) =>
           )
         : problem(400, "invalid body", { detail: "the body could not be read to its end" })
     const signature = request.headers["x-hub-signature-256"] ?? ""
+    if (signature === "") {
+      return problem(401, "missing signature", {
+        detail:
+          "X-Hub-Signature-256 is missing: give the GitHub webhook a secret, the same as GITHUB_WEBHOOK_SECRET",
+      })
+    }
     if (!(yield* verifySignature(options.secrets, body.right, signature))) {
       return problem(401, "invalid signature", {
         detail: "X-Hub-Signature-256 does not match any configured secret",

@@ -31,6 +31,15 @@ const endpointInEnvironment = Config.all(
   ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"].map((name) => Config.string(name).pipe(Config.withDefault(""))),
 ).pipe(Config.map((endpoints) => endpoints.some((endpoint) => endpoint.length > 0)))
 
+/**
+ * The SDK prints a multi-line notice on every Node 20 process: its releases after January 2027 will
+ * need Node 22 (the README says so, and package-lock.json pins a release that runs on 20). It is not
+ * news to an operator on each command, so it is off unless the variable was set otherwise.
+ */
+const quietNodeVersionNotice = () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true"
+}
+
 /** An S3 client for the layer's lifetime, destroyed (its sockets closed) when the scope closes. */
 export const layer = (options: S3ClientOptions = {}): Layer.Layer<S3ClientService> =>
   Layer.scoped(
@@ -53,7 +62,10 @@ export const layer = (options: S3ClientOptions = {}): Layer.Layer<S3ClientServic
         },
       }
       return yield* Effect.acquireRelease(
-        Effect.sync(() => new S3Client(config)),
+        Effect.sync(() => {
+          quietNodeVersionNotice()
+          return new S3Client(config)
+        }),
         (client) => Effect.sync(() => client.destroy()),
       )
     }),

@@ -285,10 +285,14 @@ interface Instance {
   posts: number
 }
 
+/** Called as the run goes: requests whose dispatch ended, and webhook deliveries posted so far. */
+export type SimulationProgress = (dispatched: number, delivered: number) => void
+
 const simulation = (
   settings: SimulationSettings,
   objectsLayer: Layer.Layer<ObjectStore, unknown>,
   runtime: VirtualRuntime,
+  onProgress: SimulationProgress,
 ) =>
   Effect.gen(function* () {
     const wallStart = performance.now()
@@ -401,9 +405,11 @@ const simulation = (
     const failed = new Map<string, string>()
     let events = 0
     let posts = 0
+    let dispatchesEnded = 0
     const deliver = (instance: Instance, deliveryId: string, body: string) =>
       Effect.gen(function* () {
         posts += 1
+        onProgress(dispatchesEnded, posts)
         instance.posts += 1
         const operations = { operations: 0 }
         const result = yield* processDelivery({
@@ -492,6 +498,12 @@ const simulation = (
         const outcome = yield* (
           settings.strategy === "claim" ? dispatchRun(input) : dispatchCheckThenPut(input)
         ).pipe(
+          Effect.ensuring(
+            Effect.sync(() => {
+              dispatchesEnded += 1
+              onProgress(dispatchesEnded, posts)
+            }),
+          ),
           Effect.locally(tally, calls),
           Effect.provide(instance.dispatcher),
           Effect.either,
@@ -710,8 +722,11 @@ const simulation = (
 export const runSimulation = async (
   settings: SimulationSettings,
   objects: Layer.Layer<ObjectStore, unknown> = MemoryObjectStore.layerMemory,
+  onProgress: SimulationProgress = () => {},
 ): Promise<SimulationReport> => {
-  const exit = await runVirtual(simulationEpoch, (runtime) => simulation(settings, objects, runtime))
+  const exit = await runVirtual(simulationEpoch, (runtime) =>
+    simulation(settings, objects, runtime, onProgress),
+  )
   if (Exit.isSuccess(exit)) return exit.value
   const failure = Cause.squash(exit.cause)
   throw new Error(`simulation failed: ${failure instanceof Error ? failure.message : String(failure)}`, {

@@ -91,13 +91,14 @@ describe("what the service says and logs carries no secret or internal detail", 
       const lines: Array<LogLine> = []
       yield* Effect.gen(function* () {
         const client = yield* HttpClient.HttpClient
-        yield* client.execute(HttpClientRequest.get("/healthz?token=s3cr3t-token")).pipe(Effect.scoped)
+        // Not a probe: successful /healthz and /readyz are logged at debug.
+        yield* client.execute(HttpClientRequest.get("/no-such-page?token=s3cr3t-token")).pipe(Effect.scoped)
       }).pipe(Effect.provide(serviceOn(MemoryObjectStore.layerMemory, lines)))
       const access = lines.find((line) => line.message === "Sent HTTP response")
       assert.deepInclude(access?.annotations, {
         "http.method": "GET",
-        "http.path": "/healthz",
-        "http.status": 200,
+        "http.path": "/no-such-page",
+        "http.status": 404,
       })
       assert.notInclude(JSON.stringify(lines), "s3cr3t-token")
     }),
