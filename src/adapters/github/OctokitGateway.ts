@@ -123,7 +123,12 @@ const reasonOfStatus = (status: number): GatewayFailureReason => {
 }
 
 /** Every rejection of an Octokit call, as the port's error; `now` only when GitHub sent no `Date`. */
-const toGatewayError = (operation: string, target: string, cause: unknown, now: number): GatewayError =>
+export const toGatewayError = (
+  operation: string,
+  target: string,
+  cause: unknown,
+  now: number,
+): GatewayError =>
   Option.match(decodeFailure(cause), {
     // Not Octokit's: an abort, or a bug in the handling of the answer.
     onNone: () =>
