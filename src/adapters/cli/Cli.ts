@@ -541,8 +541,37 @@ const dispatch = Command.make(
         actor: Option.getOrUndefined(input.actor),
         requireToken: input.requireToken,
       }).pipe(
-        Effect.catchTag("DispatchRefused", (refused) =>
-          Console.error(refused.message).pipe(Effect.zipRight(exitWith(ExitCode.Failure))),
+        Effect.catchTags({
+          DispatchRefused: (refused) =>
+            (input.json
+              ? printJson({
+                  error: "dispatch refused",
+                  requestId: refused.requestId,
+                  kind: refused.kind,
+                  attempt: refused.attempt,
+                  reason: refused.cause.reason,
+                  detail: refused.cause.detail,
+                })
+              : Console.error(refused.message)
+            ).pipe(Effect.zipRight(exitWith(ExitCode.Failure))),
+          DispatchNotConfigured: (notConfigured) =>
+            (input.json
+              ? printJson({
+                  error: "not configured",
+                  requestId: notConfigured.requestId,
+                  kind: notConfigured.kind,
+                  detail: notConfigured.cause.detail,
+                })
+              : Console.error(`run-index: ${notConfigured.message}`)
+            ).pipe(Effect.zipRight(exitWith(ExitCode.Usage))),
+        }),
+        // Any other failure, for scripts too: one JSON line naming it, exit 1.
+        Effect.catchIf(
+          (error) => input.json && error._tag !== "ExitWith",
+          (error) =>
+            printJson({ error: "dispatch failed", reason: error._tag, detail: error.message }).pipe(
+              Effect.zipRight(exitWith(ExitCode.Failure)),
+            ),
         ),
       )
       if (input.json) return yield* printJson(dispatchResultJson(result))
