@@ -1,6 +1,7 @@
 import { Config, ConfigError, Duration, Either, Option, Schema } from "effect"
 import { defaultRetentionDays, RetentionDays } from "../domain/Retention.js"
 import { GitHubLogin } from "../domain/WorkflowRun.js"
+import { HookTargetFromString } from "../ports/HookDeliveries.js"
 
 /** Every environment variable the service and CLI read, in one place (the README's table). */
 
@@ -42,6 +43,27 @@ export const webhookMaxBytes = Config.integer("RUN_INDEX_WEBHOOK_MAX_BYTES").pip
   Config.withDefault(5 * 1024 * 1024),
 )
 
+/**
+ * Where a delivery goes when the store cannot even park it: a directory on this instance's disk,
+ * `<RUN_INDEX_DATA_DIR>/spool` by default, moved to the store when it answers again.
+ */
+export const spoolDirectory = Config.option(Config.nonEmptyString("RUN_INDEX_SPOOL_DIR"))
+
+const nonNegativeInteger = (name: string, fallback: number, what: string) =>
+  Config.integer(name).pipe(
+    Config.validate({
+      message: `must be a number of ${what} (0 or more)`,
+      validation: (value) => value >= 0,
+    }),
+    Config.withDefault(fallback),
+  )
+
+/** At most this many deliveries in the spool (0: no spool). */
+export const spoolMaxDeliveries = nonNegativeInteger("RUN_INDEX_SPOOL_MAX_DELIVERIES", 10_000, "deliveries")
+
+/** At most this many bytes in the spool. */
+export const spoolMaxBytes = nonNegativeInteger("RUN_INDEX_SPOOL_MAX_BYTES", 256 * 1024 * 1024, "bytes")
+
 /** A positive duration (`2 seconds`, `500 millis`) read from `name`, `fallback` when unset. */
 const positiveDuration = (name: string, fallback: string) =>
   Config.string().pipe(
@@ -64,6 +86,30 @@ const positiveDuration = (name: string, fallback: string) =>
     Config.nested(name),
   )
 
+/** A positive duration read from `name`, or `off` (`None`); `fallback` when unset. */
+const durationOrOff = (name: string, fallback: string) =>
+  Config.string().pipe(
+    Config.withDefault(fallback),
+    Config.mapOrFail((text) => {
+      const trimmed = text.trim()
+      if (trimmed === "off") return Either.right(Option.none<Duration.Duration>())
+      return Option.match(
+        Option.filter(Duration.decodeUnknown(trimmed), (interval) => !Duration.isZero(interval)),
+        {
+          onNone: () =>
+            Either.left(
+              ConfigError.InvalidData(
+                [],
+                `must be a positive duration such as "${fallback}", or "off"; got ${JSON.stringify(text)}`,
+              ),
+            ),
+          onSome: (interval) => Either.right(Option.some(interval)),
+        },
+      )
+    }),
+    Config.nested(name),
+  )
+
 /** Per attempt of an S3 call: opening the connection, then the request and its answer. */
 export const s3ConnectionTimeout = positiveDuration("RUN_INDEX_S3_CONNECT_TIMEOUT", "3 seconds")
 export const s3RequestTimeout = positiveDuration("RUN_INDEX_S3_REQUEST_TIMEOUT", "5 seconds")
@@ -81,27 +127,19 @@ export const lockWait = positiveDuration("RUN_INDEX_LOCK_WAIT", "2 seconds")
  * How often the service replays parked deliveries: a duration (`30 seconds`, `5 minutes`), or `off`.
  * While deliveries stay parked the wait grows from this; see `replayBackoff` in the server.
  */
-export const replayInterval = Config.string().pipe(
-  Config.withDefault("30 seconds"),
-  Config.mapOrFail((text) => {
-    const trimmed = text.trim()
-    if (trimmed === "off") return Either.right(Option.none<Duration.Duration>())
-    return Option.match(
-      Option.filter(Duration.decodeUnknown(trimmed), (interval) => !Duration.isZero(interval)),
-      {
-        onNone: () =>
-          Either.left(
-            ConfigError.InvalidData(
-              [],
-              `must be a positive duration such as "30 seconds", or "off"; got ${JSON.stringify(text)}`,
-            ),
-          ),
-        onSome: (interval) => Either.right(Option.some(interval)),
-      },
-    )
-  }),
-  Config.nested("RUN_INDEX_REPLAY_INTERVAL"),
-)
+export const replayInterval = durationOrOff("RUN_INDEX_REPLAY_INTERVAL", "30 seconds")
+
+/**
+ * The webhook whose failed deliveries `deliveries recover` asks GitHub to redeliver:
+ * `repo:<owner>/<repo>/<hook id>`, `org:<org>/<hook id>` or `app`.
+ */
+export const githubHook = Config.option(Schema.Config("RUN_INDEX_GITHUB_HOOK", HookTargetFromString))
+
+/** How often the service runs `deliveries recover`: a duration, or `off`. */
+export const recoverInterval = durationOrOff("RUN_INDEX_RECOVER_INTERVAL", "5 minutes")
+
+/** How far back each of the service's recover passes looks. */
+export const recoverLookback = positiveDuration("RUN_INDEX_RECOVER_LOOKBACK", "6 hours")
 
 /** After its polls end, how long a dispatch keeps its lane for a run GitHub creates late. */
 export const laneWindow = positiveDuration("RUN_INDEX_LANE_WINDOW", "2 minutes")

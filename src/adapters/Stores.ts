@@ -1,11 +1,14 @@
+import { join } from "node:path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Duration, Effect, Layer, Option } from "effect"
+import { type ConfigError, Duration, Effect, Layer, Option } from "effect"
 import type { BucketLifecycle } from "../ports/BucketLifecycle.js"
 import type { DeliveryLog } from "../ports/DeliveryLog.js"
+import { DeliverySpool } from "../ports/DeliverySpool.js"
 import { type DispatchLanes, LaneSettings } from "../ports/DispatchLanes.js"
 import type { RequestStore } from "../ports/RequestStore.js"
 import { Retention } from "../ports/Retention.js"
 import type { RunIndexStore } from "../ports/RunIndexStore.js"
+import * as LocalDeliverySpool from "./LocalDeliverySpool.js"
 import * as ObjectDeliveryLog from "./ObjectDeliveryLog.js"
 import * as ObjectDispatchLanes from "./ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "./ObjectRequestStore.js"
@@ -82,6 +85,24 @@ export const storeChoice = Effect.all({
   s3RequestTimeout: Settings.s3RequestTimeout,
 })
 
+/**
+ * The local spool for deliveries the store cannot park: `RUN_INDEX_SPOOL_DIR`, else `spool` under the
+ * data directory; none when `RUN_INDEX_SPOOL_MAX_DELIVERIES` is 0.
+ */
+export const spoolFromEnvironment: Layer.Layer<DeliverySpool, ConfigError.ConfigError> = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const maxDeliveries = yield* Settings.spoolMaxDeliveries
+    if (maxDeliveries === 0) return Layer.succeed(DeliverySpool, DeliverySpool.defaultValue())
+    const directory = Option.getOrElse(yield* Settings.spoolDirectory, () => "")
+    const dataDirectory = yield* Settings.dataDirectory
+    return LocalDeliverySpool.layer({
+      directory: directory === "" ? join(dataDirectory, "spool") : directory,
+      maxDeliveries,
+      maxBytes: yield* Settings.spoolMaxBytes,
+    }).pipe(Layer.provide(NodeContext.layer))
+  }),
+)
+
 /** The run index and request documents over one object store, and the retention, all from the environment. */
 export const fromEnvironment = Layer.unwrapEffect(
   Effect.gen(function* () {
@@ -101,6 +122,7 @@ export const fromEnvironment = Layer.unwrapEffect(
       Layer.provideMerge(storeLayer(choice)),
       Layer.merge(Layer.succeed(Retention, { days })),
       Layer.merge(Layer.succeed(LaneSettings, lanes)),
+      Layer.merge(spoolFromEnvironment),
     )
   }),
 ) satisfies Layer.Layer<
@@ -111,6 +133,7 @@ export const fromEnvironment = Layer.unwrapEffect(
   | LaneSettings
   | ObjectStore
   | BucketLifecycle
-  | Retention,
+  | Retention
+  | DeliverySpool,
   unknown
 >

@@ -9,6 +9,8 @@ export const GatewayFailureReason = Schema.Literal(
   "InvalidInputs",
   "Unavailable",
   "NotConfigured",
+  /** GitHub's server refused the connection: the request never reached it, so it did nothing. */
+  "ConnectionRefused",
 )
 export type GatewayFailureReason = typeof GatewayFailureReason.Type
 
@@ -28,7 +30,7 @@ export class GatewayError extends Schema.TaggedError<GatewayError>()("GatewayErr
 
 /** Worth asking again later: the request may succeed unchanged. */
 export const isTransientGatewayError = (error: GatewayError): boolean =>
-  error.reason === "RateLimited" || error.reason === "Unavailable"
+  error.reason === "RateLimited" || error.reason === "Unavailable" || error.reason === "ConnectionRefused"
 
 export interface DispatchRequest {
   readonly repository: RepositoryName

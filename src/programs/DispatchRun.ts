@@ -1,4 +1,4 @@
-import { Clock, Data, Duration, Effect, Option, Schedule, Stream } from "effect"
+import { Clock, Data, Duration, Effect, Either, Option, Schedule, Stream } from "effect"
 import {
   type CandidateCriteria,
   defaultToleranceMillis,
@@ -78,6 +78,17 @@ export class DispatchRefused extends Data.TaggedError("DispatchRefused")<{
   }
 }
 
+/** GitHub is not configured (credentials, or an identity that cannot be learned): nothing was written. */
+export class DispatchNotConfigured extends Data.TaggedError("DispatchNotConfigured")<{
+  readonly requestId: RequestId
+  readonly kind: WorkflowKind
+  readonly cause: GatewayError
+}> {
+  override get message(): string {
+    return `dispatch of ${this.kind} for ${this.requestId} not attempted: ${this.cause.detail}`
+  }
+}
+
 /** GitHub named a run that the index already gives to another request: never taken over. */
 export class RunConflict extends Data.TaggedError("RunConflict")<{
   readonly requestId: RequestId
@@ -116,7 +127,10 @@ export const appendDispatchAttempt = (input: DispatchRunInput, startedAt: number
     (appended) => currentAttemptOf(appended.document, input.kind),
   )
 
-/** Refusals that prove GitHub created no run; anything else might have created one. */
+/**
+ * Refusals that prove GitHub created no run (an answer refusing it, or a connection GitHub's server
+ * refused); anything else — a 5xx, a timeout, a reset — might have created one.
+ */
 const createdNoRun = (error: GatewayError) => error.reason !== "Unavailable"
 
 class NoRunYet extends Data.TaggedError("NoRunYet")<{}> {}
@@ -157,6 +171,16 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
   const toleranceMillis = options.toleranceMillis ?? defaultToleranceMillis
   const startedAt = yield* Clock.currentTimeMillis
 
+  // Configuration first: without GitHub credentials (or an identity that cannot be learned from
+  // them) a dispatch cannot succeed, and nothing is written.
+  const learnedIdentity = yield* Effect.either(gateway.identity)
+  if (Either.isLeft(learnedIdentity) && learnedIdentity.left.reason === "NotConfigured")
+    return yield* new DispatchNotConfigured({
+      requestId: input.requestId,
+      kind: input.kind,
+      cause: learnedIdentity.left,
+    })
+
   const attempt = yield* appendDispatchAttempt(input, startedAt)
   const result = (runId: Option.Option<RunId>, url: Option.Option<string>, source: ResolutionSource) =>
     Effect.map(
@@ -185,7 +209,7 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
       })
     })
 
-  const actor = yield* gateway.identity.pipe(Effect.catchAll(refuse))
+  const actor = Either.isRight(learnedIdentity) ? learnedIdentity.right : yield* refuse(learnedIdentity.left)
   const lane = laneOf(input.repository, input.workflow, input.ref)
   // A required token names the run exactly: no lane needed. Otherwise the lane makes the listing exact.
   const lease: Option.Option<LaneLease> = input.requireToken

@@ -61,6 +61,21 @@ export const parkedDeliveries = Metric.gauge("run_index_webhook_parked_deliverie
   description: "deliveries still parked after the last replay pass",
 })
 
+/** Deliveries in this instance's local spool after its last move to the store (they wait for the store to return). */
+export const spooledDeliveries = Metric.gauge("run_index_webhook_spooled_deliveries", {
+  description: "deliveries kept in this instance's local spool because the store could not park them",
+})
+
+/** Failed deliveries asked of GitHub again (`deliveries recover`), by result. */
+export const redeliveries = tagged(
+  Metric.counter("run_index_webhook_redeliveries_total", {
+    description: "failed webhook deliveries GitHub was asked to redeliver, by result",
+    incremental: true,
+  }),
+  "result",
+  ["requested", "failed"],
+)
+
 /** Where a `workflow_run` delivery's request was found. */
 export const correlations = tagged(
   Metric.counter("run_index_webhook_correlations_total", {
@@ -134,6 +149,8 @@ export const registerAll: Effect.Effect<void> = Effect.all(
     ...valuesOf(deliveries),
     ...valuesOf(replays),
     Metric.value(parkedDeliveries),
+    Metric.value(spooledDeliveries),
+    ...valuesOf(redeliveries),
     ...valuesOf(correlations),
     ...valuesOf(indexLookups),
     ...valuesOf(claims),

@@ -24,7 +24,8 @@ import { RepositoryName } from "../domain/WorkflowRun.js"
 import { type DeliveryId, WorkflowRunPayload } from "../domain/WorkflowRunPayload.js"
 import { AttemptEvents } from "../ports/AttemptEvents.js"
 import { DeliveriesInFlight } from "../ports/DeliveriesInFlight.js"
-import { DeliveryLog } from "../ports/DeliveryLog.js"
+import { DeliveryLog, type ParkedDelivery } from "../ports/DeliveryLog.js"
+import { DeliverySpool } from "../ports/DeliverySpool.js"
 import { DispatchLanes } from "../ports/DispatchLanes.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { RunIndexStore } from "../ports/RunIndexStore.js"
@@ -394,20 +395,26 @@ export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
 })
 
 /**
- * One delivery, in as few store calls as it can: there is no look for an earlier record first. A
- * `workflow_run` is applied (the patch rules make a repeat change nothing) and then recorded with a
- * create-if-absent write, which is where a duplicate shows: an index read, a document read and a
- * compare-and-set write, plus that record.
+ * Processes a delivery as far as it goes, in as few store calls as it can; any store failure on the
+ * way is returned for `park`. There is no look for an earlier record first: a `workflow_run` is
+ * applied (the patch rules make a repeat change nothing) and then recorded with a create-if-absent
+ * write, which is where a duplicate shows — an index read, a document read and a compare-and-set
+ * write, plus that record.
  */
-const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempts: number) {
+const apply = Effect.fnUntraced(function* (delivery: Delivery) {
   const log = yield* DeliveryLog
-  const now = () => Effect.map(Clock.currentTimeMillis, timestampFromMillis)
   const recordFirst = (outcome: string) =>
-    Effect.flatMap(now(), (processedAt) =>
+    Effect.flatMap(Clock.currentTimeMillis, (millis) =>
       retryTransient(
-        log.record({ deliveryId: delivery.deliveryId, event: delivery.event, outcome, processedAt }),
+        log.record({
+          deliveryId: delivery.deliveryId,
+          event: delivery.event,
+          outcome,
+          processedAt: timestampFromMillis(millis),
+        }),
       ),
     )
+  // Neither needs the store: a ping is answered and a malformed body refused even while it is down.
   if (delivery.event === "ping") return { _tag: "Pong" } as DeliveryResult
   if (delivery.event !== "workflow_run") {
     return (
@@ -416,41 +423,102 @@ const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempt
   }
   const payload = decodePayload(delivery.body)
   if (Either.isLeft(payload)) return yield* new MalformedPayload({ detail: describeParseError(payload.left) })
-
-  const handled = yield* Effect.either(handleWorkflowRun(payload.right))
-  if (Either.isLeft(handled)) {
-    const reason = handled.left.reason
-    const detail = handled.left.message
-    yield* Effect.logWarning("delivery parked").pipe(
-      Effect.annotateLogs({ deliveryId: delivery.deliveryId, reason, detail }),
-    )
-    yield* retryTransient(
-      log.park({
-        deliveryId: delivery.deliveryId,
-        headers: delivery.headers,
-        body: delivery.body,
-        reason: detail,
-        parkedAt: yield* now(),
-        attempts: previousAttempts + 1,
-      }),
-    )
-    return { _tag: "Parked", reason, detail } as DeliveryResult
-  }
+  const handled = yield* handleWorkflowRun(payload.right)
   return (
-    (yield* recordFirst(handled.right.outcome))
-      ? { _tag: "Processed", ...handled.right }
-      : { _tag: "Duplicate" }
+    (yield* recordFirst(handled.outcome)) ? { _tag: "Processed", ...handled } : { _tag: "Duplicate" }
   ) as DeliveryResult
 })
 
 /**
- * Replays every parked delivery once (or only `deliveryId`); those that now succeed are unparked,
- * the others stay parked.
+ * Keeps a delivery that failed for replay: in the store's parking lot, or — when the store cannot
+ * take it either — in this instance's local spool, which `drainSpool` moves to the store once it
+ * answers. The store is tried once: it has just failed, and the spool answers at once. Only when
+ * both refuse does the delivery fail (the store's error; nothing kept, GitHub's 503 is all that is
+ * left of it, for `deliveries recover` or a person to redeliver).
+ */
+export const park = Effect.fnUntraced(function* (parked: ParkedDelivery, reason: string) {
+  const log = yield* DeliveryLog
+  yield* Effect.logWarning("delivery parked").pipe(
+    Effect.annotateLogs({ deliveryId: parked.deliveryId, reason, detail: parked.reason }),
+  )
+  const result: DeliveryResult = { _tag: "Parked", reason, detail: parked.reason }
+  const stored = yield* Effect.either(log.park(parked))
+  if (Either.isRight(stored)) return result
+  yield* Metric.increment(Metrics.storeErrors[stored.left.reason])
+  const spool = yield* DeliverySpool
+  const spooled = yield* Effect.either(spool.keep(parked))
+  if (Either.isLeft(spooled)) {
+    yield* Effect.logError("delivery neither parked nor spooled: only a redelivery can bring it back").pipe(
+      Effect.annotateLogs({
+        deliveryId: parked.deliveryId,
+        store: stored.left.message,
+        spool: spooled.left.message,
+      }),
+    )
+    return yield* stored.left
+  }
+  yield* Effect.logWarning("delivery spooled locally until the store answers").pipe(
+    Effect.annotateLogs({ deliveryId: parked.deliveryId, store: stored.left.message }),
+  )
+  yield* Metric.set(Metrics.spooledDeliveries, (yield* spool.usage).deliveries)
+  return result
+})
+
+const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempts: number) {
+  const applied = yield* Effect.either(apply(delivery))
+  if (Either.isRight(applied)) return applied.right
+  const failure = applied.left
+  if (failure._tag === "MalformedPayload") return yield* failure
+  const parkedAt = timestampFromMillis(yield* Clock.currentTimeMillis)
+  return yield* park(
+    {
+      deliveryId: delivery.deliveryId,
+      headers: delivery.headers,
+      body: delivery.body,
+      reason: failure.message,
+      parkedAt,
+      attempts: previousAttempts + 1,
+    },
+    failure.reason,
+  )
+})
+
+/**
+ * Moves what this instance's spool holds to the store's parking lot, oldest first, stopping at the
+ * first store failure (the store is still down; the rest stays spooled for the next pass). A
+ * delivery moved twice (two processes draining one spool) is parked twice, which replaces it.
+ */
+export const drainSpool = Effect.fn("Webhooks.drainSpool")(function* () {
+  const log = yield* DeliveryLog
+  const spool = yield* DeliverySpool
+  let moved = 0
+  const drained = yield* Stream.runForEach(spool.spooled, (parked) =>
+    Effect.zipRight(log.park(parked), spool.remove(parked.deliveryId)).pipe(
+      Effect.tap(() => Effect.sync(() => (moved += 1))),
+    ),
+  ).pipe(Effect.either)
+  const left = (yield* spool.usage).deliveries
+  yield* Metric.set(Metrics.spooledDeliveries, left)
+  if (moved > 0 || Either.isLeft(drained))
+    yield* (Either.isLeft(drained) ? Effect.logWarning : Effect.logInfo)("spool drained to the store").pipe(
+      Effect.annotateLogs({
+        moved,
+        stillSpooled: left,
+        ...(Either.isLeft(drained) ? { stoppedBy: drained.left.message } : {}),
+      }),
+    )
+  return { moved, stillSpooled: left }
+})
+
+/**
+ * Moves the local spool to the store (`drainSpool`), then replays every parked delivery once (or
+ * only `deliveryId`); those that now succeed are unparked, the others stay parked.
  */
 export const replayParked = Effect.fn("Webhooks.replayParked")(function* (
   options: { readonly deliveryId?: DeliveryId } = {},
 ) {
   const log = yield* DeliveryLog
+  yield* drainSpool()
   let replayed = 0
   let stillParked = 0
   const chosen =

@@ -1,19 +1,21 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Clock, Effect, Fiber, Layer, Metric, Option, Queue, Schema, TestClock } from "effect"
+import { Chunk, Clock, Effect, Fiber, Layer, Metric, Option, Queue, Schema, Stream, TestClock } from "effect"
 import * as AttemptEventHubLayer from "../../src/adapters/AttemptEventHub.js"
 import { AttemptEventHub } from "../../src/adapters/AttemptEventHub.js"
 import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
+import * as LocalDeliverySpool from "../../src/adapters/LocalDeliverySpool.js"
 import { ObjectStore, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
 import type { WorkflowKind } from "../../src/domain/WorkflowKind.js"
 import { DeliveryId } from "../../src/domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../src/ports/DeliveryLog.js"
+import { DeliverySpool } from "../../src/ports/DeliverySpool.js"
 import { RequestStore } from "../../src/ports/RequestStore.js"
 import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
 import { StoreError } from "../../src/ports/StoreError.js"
 import { WebhookSettings } from "../../src/ports/WebhookSettings.js"
 import { dispatchRun } from "../../src/programs/DispatchRun.js"
 import * as Metrics from "../../src/programs/Metrics.js"
-import { processDelivery, replayParked } from "../../src/programs/Webhooks.js"
+import { drainSpool, processDelivery, replayParked } from "../../src/programs/Webhooks.js"
 import { entry, requestId, runId } from "../support/fixtures.js"
 import { requestDocumentWithRun, workflowRunPayload } from "../support/payloads.js"
 import { joinWhileTimePasses, passTime } from "../support/time.js"
@@ -294,7 +296,7 @@ describe("webhook processing", () => {
     }).pipe(Effect.provide(world())),
   )
 
-  it.effect("a store that stays throttled fails the delivery without recording it", () =>
+  it.effect("a store that stays throttled parks the delivery without recording it", () =>
     Effect.gen(function* () {
       const log = yield* DeliveryLog
       const throttled = new StoreError({ reason: "Throttled", operation: "put", detail: "SlowDown" })
@@ -307,9 +309,88 @@ describe("webhook processing", () => {
       )
       yield* TestClock.adjust("1 minute")
       const outcome = yield* Fiber.join(fiber)
-      assert.isTrue(outcome._tag === "Left" && outcome.left._tag === "StoreError")
+      assert.isTrue(outcome._tag === "Right" && outcome.right._tag === "Parked")
       assert.isTrue(Option.isNone(yield* log.processed(failing.deliveryId)))
+      const parked = Array.from(yield* Stream.runCollect(log.parked))
+      assert.deepStrictEqual(
+        parked.map((each) => each.deliveryId),
+        [failing.deliveryId],
+      )
     }).pipe(Effect.provide(world())),
+  )
+
+  it.effect(
+    "a store that cannot even park spools the delivery locally, and the spool moves it to the store once it answers",
+    () =>
+      Effect.gen(function* () {
+        const log = yield* DeliveryLog
+        const spool = yield* DeliverySpool
+        const down = new StoreError({
+          reason: "Unavailable",
+          operation: "put",
+          detail: "connect ECONNREFUSED",
+        })
+        const failing = delivery(workflowRunPayload({ id: 7201, kind: "plan", status: "in_progress" }))
+        const storeDown = Effect.provideService(DeliveryLog, {
+          ...log,
+          processed: () => Effect.fail(down),
+          park: () => Effect.fail(down),
+        })
+        const fiber = yield* Effect.fork(processDelivery(failing).pipe(storeDown, Effect.either))
+        yield* TestClock.adjust("1 minute")
+        const outcome = yield* Fiber.join(fiber)
+        assert.isTrue(outcome._tag === "Right" && outcome.right._tag === "Parked")
+        assert.deepStrictEqual(
+          Array.from(yield* Stream.runCollect(spool.spooled)).map((each) => [each.deliveryId, each.body]),
+          [[failing.deliveryId, failing.body]],
+        )
+        assert.strictEqual(Chunk.size(yield* Stream.runCollect(log.parked)), 0)
+
+        // Still down: a drain moves nothing and keeps it.
+        assert.deepStrictEqual(yield* drainSpool().pipe(storeDown), { moved: 0, stillSpooled: 1 })
+        assert.deepStrictEqual(yield* drainSpool(), { moved: 1, stillSpooled: 0 })
+        assert.deepStrictEqual(
+          Array.from(yield* Stream.runCollect(log.parked)).map((each) => each.deliveryId),
+          [failing.deliveryId],
+        )
+        assert.strictEqual(Chunk.size(yield* Stream.runCollect(spool.spooled)), 0)
+      }).pipe(Effect.provide(Layer.merge(world(), LocalDeliverySpool.layerMemory()))),
+  )
+
+  it.effect(
+    "a full spool refuses: the delivery fails with the store's error, and nothing else is dropped",
+    () =>
+      Effect.gen(function* () {
+        const log = yield* DeliveryLog
+        const spool = yield* DeliverySpool
+        const down = new StoreError({
+          reason: "Unavailable",
+          operation: "put",
+          detail: "connect ECONNREFUSED",
+        })
+        const storeDown = Effect.provideService(DeliveryLog, {
+          ...log,
+          processed: () => Effect.fail(down),
+          park: () => Effect.fail(down),
+        })
+        const first = delivery(workflowRunPayload({ id: 7202, kind: "plan", status: "in_progress" }))
+        const second = delivery(workflowRunPayload({ id: 7203, kind: "plan", status: "in_progress" }))
+        const results = yield* Effect.fork(
+          Effect.all(
+            [processDelivery(first), processDelivery(second)].map((each) =>
+              Effect.either(each.pipe(storeDown)),
+            ),
+          ),
+        )
+        yield* TestClock.adjust("2 minutes")
+        const [kept, refused] = yield* Fiber.join(results)
+        assert.isTrue(kept?._tag === "Right" && kept.right._tag === "Parked")
+        assert.isTrue(refused?._tag === "Left" && refused.left._tag === "StoreError")
+        assert.deepStrictEqual(
+          Array.from(yield* Stream.runCollect(spool.spooled)).map((each) => each.deliveryId),
+          [first.deliveryId],
+        )
+      }).pipe(Effect.provide(Layer.merge(world(), LocalDeliverySpool.layerMemory({ maxDeliveries: 1 })))),
   )
 
   it.effect(

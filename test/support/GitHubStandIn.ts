@@ -1,6 +1,7 @@
-import { createHash } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import { sign } from "@octokit/webhooks-methods"
 
 /** One scripted answer: a status, headers to add, and a JSON body (none when absent). */
 export interface StandInResponse {
@@ -90,7 +91,38 @@ export interface GitHubStandIn {
     login: string,
     dispatch: { readonly repository: string; readonly workflow: string; readonly ref: string },
   ) => void
+  /**
+   * The repository webhook `owner/repo` hook `hookId` (`repo:<owner>/<repo>/<hookId>`): sends a
+   * delivery to its URL as GitHub does (signed, `X-GitHub-Delivery`), and records the attempt with
+   * the status the endpoint answered (0 when it did not answer within 10 s) for the hook deliveries API.
+   */
+  readonly hook: {
+    readonly owner: string
+    readonly repo: string
+    readonly hookId: number
+    /** Where deliveries go, and the secret they are signed with. */
+    readonly configure: (url: string, secret: string) => void
+    readonly deliver: (event: string, body: string, guid?: string) => Promise<HookAttempt>
+    /** Every delivery attempt, oldest first (redeliveries included). */
+    readonly attempts: ReadonlyArray<HookAttempt>
+  }
   readonly close: () => Promise<void>
+}
+
+/** One delivery attempt of the stand-in's webhook, as GitHub's hook deliveries API lists it. */
+export interface HookAttempt {
+  readonly id: number
+  readonly guid: string
+  readonly delivered_at: string
+  readonly redelivery: boolean
+  readonly status: string
+  readonly status_code: number
+  readonly event: string
+  readonly action: string | null
+  readonly duration: number
+  /** Milliseconds the endpoint took to answer (not in GitHub's listing). */
+  readonly answeredAfterMillis: number
+  readonly body: string
 }
 
 const workflowIds = new Map([
@@ -185,6 +217,54 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
   let baseUrl = ""
 
   const clock = () => now ?? Date.now()
+
+  const hookOwner = "acme"
+  const hookRepo = "infra"
+  const hookId = 1
+  const hookAttempts: Array<HookAttempt> = []
+  let hookUrl = ""
+  let hookSecret = ""
+  let nextAttemptId = 1
+
+  const sendDelivery = async (event: string, body: string, guid: string, redelivery: boolean) => {
+    const started = Date.now()
+    const status_code = await fetch(hookUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": event,
+        "x-github-delivery": guid,
+        "x-github-hook-id": String(hookId),
+        "x-hub-signature-256": await sign(hookSecret, body),
+      },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    }).then(
+      async (response) => {
+        await response.arrayBuffer()
+        return response.status
+      },
+      () => 0,
+    )
+    const attempt: HookAttempt = {
+      id: nextAttemptId++,
+      guid,
+      delivered_at: new Date(started).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      redelivery,
+      status: status_code >= 200 && status_code < 300 ? "OK" : `Invalid HTTP Response: ${status_code}`,
+      status_code,
+      event,
+      action:
+        typeof field(parseJson(body), "action") === "string"
+          ? (field(parseJson(body), "action") as string)
+          : null,
+      duration: (Date.now() - started) / 1000,
+      answeredAfterMillis: Date.now() - started,
+      body,
+    }
+    hookAttempts.push(attempt)
+    return attempt
+  }
 
   const listRuns = (
     repository: string,
@@ -342,6 +422,30 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
         },
       }
     }
+    const hookPath = `/repos/${hookOwner}/${hookRepo}/hooks/${hookId}/deliveries`
+    if (method === "GET" && url.pathname === hookPath) {
+      const perPage = Math.min(Number(query.per_page ?? "30"), 100)
+      const newestFirst = [...hookAttempts].reverse()
+      const start = query.cursor === undefined ? 0 : Number(query.cursor)
+      const page = newestFirst
+        .slice(start, start + perPage)
+        .map(({ answeredAfterMillis, body, ...listed }) => listed)
+      const next = start + perPage < newestFirst.length
+      const target = new URL(`${url.pathname}${url.search}`, baseUrl)
+      target.searchParams.set("cursor", String(start + perPage))
+      return {
+        status: 200,
+        headers: next ? { link: `<${target.toString()}>; rel="next"` } : {},
+        body: page,
+      }
+    }
+    if (method === "POST" && url.pathname.startsWith(`${hookPath}/`) && url.pathname.endsWith("/attempts")) {
+      const attemptId = Number(url.pathname.slice(hookPath.length + 1, -"/attempts".length))
+      const original = hookAttempts.find((attempt) => attempt.id === attemptId)
+      if (original === undefined) return notFound
+      void sendDelivery(original.event, original.body, original.guid, true)
+      return { status: 202, body: {} }
+    }
     if (root !== "repos" || actions !== "actions" || owner === undefined || repo === undefined)
       return notFound
     const repository = `${owner}/${repo}`
@@ -415,6 +519,17 @@ export const startGitHubStandIn = async (options: GitHubStandInOptions = {}): Pr
     },
     requests,
     created,
+    hook: {
+      owner: hookOwner,
+      repo: hookRepo,
+      hookId,
+      configure: (url, secret) => {
+        hookUrl = url
+        hookSecret = secret
+      },
+      deliver: (event, body, guid = randomUUID()) => sendDelivery(event, body, guid, false),
+      attempts: hookAttempts,
+    },
     dispatchAs: (login, { repository, workflow, ref }) => {
       if (options.runDelay !== undefined) createLater(repository, workflow, ref, login, {})
       else createRun(repository, workflow, ref, login, {})

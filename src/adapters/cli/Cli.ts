@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto"
 import { Args, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Console, Effect, Layer, Option, Schema, Stream } from "effect"
+import { Console, Duration, Effect, Layer, Option, ParseResult, Schema, Stream } from "effect"
 import { describeParseError } from "../../domain/EntryValidation.js"
 import {
   defaultLifecycleDays,
@@ -29,6 +29,7 @@ import {
 } from "../../programs/Inspection.js"
 import { applyLifecycle, showLifecycle } from "../../programs/Lifecycle.js"
 import { reconcileAll, reconcileRequest } from "../../programs/Reconcile.js"
+import { recoverDeliveries } from "../../programs/Recover.js"
 import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIndex.js"
 import { sweepIndex } from "../../programs/Sweep.js"
 import { replayParked } from "../../programs/Webhooks.js"
@@ -552,8 +553,37 @@ const dispatch = Command.make(
         actor: Option.getOrUndefined(input.actor),
         requireToken: input.requireToken,
       }).pipe(
-        Effect.catchTag("DispatchRefused", (refused) =>
-          Console.error(refused.message).pipe(Effect.zipRight(exitWith(ExitCode.Failure))),
+        Effect.catchTags({
+          DispatchRefused: (refused) =>
+            (input.json
+              ? printJson({
+                  error: "dispatch refused",
+                  requestId: refused.requestId,
+                  kind: refused.kind,
+                  attempt: refused.attempt,
+                  reason: refused.cause.reason,
+                  detail: refused.cause.detail,
+                })
+              : Console.error(refused.message)
+            ).pipe(Effect.zipRight(exitWith(ExitCode.Failure))),
+          DispatchNotConfigured: (notConfigured) =>
+            (input.json
+              ? printJson({
+                  error: "not configured",
+                  requestId: notConfigured.requestId,
+                  kind: notConfigured.kind,
+                  detail: notConfigured.cause.detail,
+                })
+              : Console.error(`run-index: ${notConfigured.message}`)
+            ).pipe(Effect.zipRight(exitWith(ExitCode.Usage))),
+        }),
+        // Any other failure, for scripts too: one JSON line naming it, exit 1.
+        Effect.catchIf(
+          (error) => input.json && error._tag !== "ExitWith",
+          (error) =>
+            printJson({ error: "dispatch failed", reason: error._tag, detail: error.message }).pipe(
+              Effect.zipRight(exitWith(ExitCode.Failure)),
+            ),
         ),
       )
       if (input.json) return yield* printJson(dispatchResultJson(result))
@@ -629,9 +659,61 @@ const replay = Command.make(
   ),
 )
 
+/** `--since`: an ISO time, or a duration back from now (`6 hours`). */
+const SinceFromString = Schema.Union(
+  InstantFromIso,
+  Schema.transformOrFail(Schema.String, Schema.Number, {
+    strict: true,
+    decode: (text, _, ast) =>
+      Option.match(Duration.decodeUnknown(text.trim()), {
+        onNone: () =>
+          ParseResult.fail(
+            new ParseResult.Type(ast, text, "must be an ISO-8601 time or a duration such as 6 hours"),
+          ),
+        onSome: (ago) => ParseResult.succeed(Date.now() - Duration.toMillis(ago)),
+      }),
+    encode: (millis) => ParseResult.succeed(new Date(millis).toISOString()),
+  }),
+)
+
+const recover = Command.make(
+  "recover",
+  {
+    since: decodedOption("since", SinceFromString).pipe(
+      Options.withDefault(Date.now() - Duration.toMillis(Duration.hours(1))),
+      Options.withDescription(
+        "deliveries first sent since this time: ISO-8601 (2026-12-01T09:00:00Z) or a duration back from now (6 hours); default 1 hour",
+      ),
+    ),
+    json,
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const report = yield* recoverDeliveries({ since: input.since }).pipe(
+        Effect.catchTag("GatewayError", (error) =>
+          Console.error(`run-index: ${error.message}`).pipe(
+            Effect.zipRight(exitWith(error.reason === "NotConfigured" ? ExitCode.Usage : ExitCode.Failure)),
+          ),
+        ),
+      )
+      yield* input.json
+        ? printJson(report)
+        : Console.log(
+            `since ${new Date(input.since).toISOString()}: ${report.listed} delivery attempts listed, ${report.failed} deliveries failed, ${report.alreadyProcessed} of them processed since, ${report.redelivered} redelivered, ${report.refused.length} refused`,
+          )
+      for (const refusal of report.refused)
+        if (!input.json) yield* Console.error(`REFUSED ${refusal.guid}: ${refusal.detail}`)
+      if (report.refused.length > 0) return yield* exitWith(ExitCode.Failure)
+    }),
+).pipe(
+  Command.withDescription(
+    "ask GitHub which deliveries of RUN_INDEX_GITHUB_HOOK failed since --since and have them redelivered (exit 1 when GitHub refused some, 2 when not configured)",
+  ),
+)
+
 const deliveries = Command.make("deliveries").pipe(
-  Command.withDescription("parked webhook deliveries"),
-  Command.withSubcommands([parkedList, parked, replay]),
+  Command.withDescription("parked webhook deliveries, and failed ones recovered from GitHub"),
+  Command.withSubcommands([parkedList, parked, replay, recover]),
 )
 
 /** GitHub's event names (`workflow_run`, `ping`, `push`, …): lower-case words joined by underscores. */

@@ -125,7 +125,12 @@ const reasonOfStatus = (status: number): GatewayFailureReason => {
 }
 
 /** Every rejection of an Octokit call, as the port's error; `now` only when GitHub sent no `Date`. */
-const toGatewayError = (operation: string, target: string, cause: unknown, now: number): GatewayError =>
+export const toGatewayError = (
+  operation: string,
+  target: string,
+  cause: unknown,
+  now: number,
+): GatewayError =>
   Option.match(decodeFailure(cause), {
     // Not Octokit's: an abort, or a bug in the handling of the answer.
     onNone: () =>
@@ -133,9 +138,18 @@ const toGatewayError = (operation: string, target: string, cause: unknown, now: 
     onSome: (failure: OctokitFailure) => {
       const message = failure.message ?? String(cause)
       const response = failure.response
-      // Octokit reports a network failure as status 500 without a response.
+      // Octokit reports a network failure as status 500 without a response, with the network
+      // error's message: `connect ECONNREFUSED 127.0.0.1:8080`, or `bad port` for a port `fetch`
+      // never connects to (such as 1). Neither request left this host, so GitHub did nothing; any
+      // other network failure (a reset, a timeout) may have reached it.
       if (response === undefined || failure.status === undefined) {
-        return new GatewayError({ reason: "Unavailable", operation, detail: `${target}: ${message}`, cause })
+        return new GatewayError({
+          reason:
+            message.includes("ECONNREFUSED") || message === "bad port" ? "ConnectionRefused" : "Unavailable",
+          operation,
+          detail: `${target}: ${message}`,
+          cause,
+        })
       }
       const githubMessage = Option.match(decodeGitHubMessage(response.data), {
         onNone: () => message,

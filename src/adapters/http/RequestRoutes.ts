@@ -54,6 +54,11 @@ export const dispatchRoute = Effect.gen(function* () {
             { reason: refused.cause.reason, detail: refused.cause.detail, attempt: refused.attempt },
           ),
         ),
+      // The server's own configuration is missing: not the caller's fault, and nothing was written.
+      DispatchNotConfigured: (notConfigured) =>
+        Effect.succeed(
+          problem(503, "not configured", { reason: "NotConfigured", detail: notConfigured.cause.detail }),
+        ),
       RunConflict: (conflict) =>
         Effect.succeed(problem(409, "run conflict", { runId: conflict.runId, detail: conflict.detail })),
       RequestUnavailable: (unavailable) =>

@@ -5,9 +5,11 @@ import { Duration, Effect, Layer, Option } from "effect"
 import { AttemptEvents } from "../../ports/AttemptEvents.js"
 import type { DeliveryLog } from "../../ports/DeliveryLog.js"
 import type { DispatchLanes } from "../../ports/DispatchLanes.js"
+import { describeHook, HookDeliveries } from "../../ports/HookDeliveries.js"
 import type { RequestStore } from "../../ports/RequestStore.js"
 import type { RunIndexStore } from "../../ports/RunIndexStore.js"
 import type { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
+import { recoverContinually } from "../../programs/Recover.js"
 import { replayContinually } from "../../programs/Webhooks.js"
 import * as InFlightDeliveries from "../InFlightDeliveries.js"
 import * as Secrets from "../Secrets.js"
@@ -39,11 +41,27 @@ export const backgroundReplay = (
     onSome: (every) => Layer.scopedDiscard(Effect.forkScoped(replayContinually(every))),
   })
 
-/** The HTTP service on `HOST`:`PORT`, serving until interrupted, and the background replay. */
+/**
+ * Asks GitHub to redeliver failed deliveries (`recoverContinually`) on a fiber that lives as long as
+ * the service; nothing when `interval` is `None` or no hook is configured.
+ */
+export const backgroundRecover = (
+  interval: Option.Option<Duration.Duration>,
+  lookback: Duration.Duration,
+): Layer.Layer<never, never, HookDeliveries | DeliveryLog> =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const hooks = yield* HookDeliveries
+      if (Option.isNone(interval) || Option.isNone(hooks.target)) return
+      yield* Effect.forkScoped(recoverContinually(interval.value, lookback))
+    }),
+  )
+
+/** The HTTP service on `HOST`:`PORT`, serving until interrupted, and the background replay and recover. */
 export const layer: Layer.Layer<
   never,
   unknown,
-  RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway
+  RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway | HookDeliveries
 > = Layer.unwrapEffect(
   Effect.gen(function* () {
     const host = yield* Settings.host
@@ -54,6 +72,9 @@ export const layer: Layer.Layer<
     const deadline = yield* Settings.webhookDeadline
     const readyTimeout = yield* Settings.readyTimeout
     const replayInterval = yield* Settings.replayInterval
+    const recoverInterval = yield* Settings.recoverInterval
+    const recoverLookback = yield* Settings.recoverLookback
+    const hooks = yield* HookDeliveries
     const choice = yield* Effect.all({ bucket: Settings.bucket, directory: Settings.dataDirectory })
     yield* Effect.logInfo(`store: ${Settings.describeStore(choice.bucket, choice.directory)}`)
     yield* Effect.logInfo(
@@ -63,11 +84,24 @@ export const layer: Layer.Layer<
           `parked deliveries: replayed every ${Duration.format(every)}, backing off while some stay parked`,
       }),
     )
+    yield* Effect.logInfo(
+      Option.match(hooks.target, {
+        onNone: () =>
+          "failed deliveries: not recovered from GitHub (set RUN_INDEX_GITHUB_HOOK and GitHub credentials)",
+        onSome: (target) =>
+          Option.match(recoverInterval, {
+            onNone: () => "failed deliveries: recovery from GitHub off (RUN_INDEX_RECOVER_INTERVAL=off)",
+            onSome: (every) =>
+              `failed deliveries: redelivery from GitHub (${describeHook(target)}) asked every ${Duration.format(every)}`,
+          }),
+      }),
+    )
     return makeRouter({ apiToken: token, webhook: { secrets, maxBytes, deadline }, readyTimeout }).pipe(
       HttpServer.serve(accessLog),
       HttpServer.withLogAddress,
       Layer.provide(NodeHttpServer.layer(createServer, { host, port })),
       Layer.merge(backgroundReplay(replayInterval)),
+      Layer.merge(backgroundRecover(recoverInterval, recoverLookback)),
       Layer.provide(logAttemptEvents),
       Layer.provide(InFlightDeliveries.layer),
     )

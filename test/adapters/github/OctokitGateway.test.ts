@@ -8,7 +8,11 @@ import * as ObjectRequestStore from "../../../src/adapters/ObjectRequestStore.js
 import * as ObjectRunIndexStore from "../../../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../../../src/adapters/objects/MemoryObjectStore.js"
 import { RepositoryName } from "../../../src/domain/WorkflowRun.js"
-import { type DispatchRequest, WorkflowRunsGateway } from "../../../src/ports/WorkflowRunsGateway.js"
+import {
+  type DispatchRequest,
+  isTransientGatewayError,
+  WorkflowRunsGateway,
+} from "../../../src/ports/WorkflowRunsGateway.js"
 import { dispatchRun } from "../../../src/programs/DispatchRun.js"
 import { requestId, runId } from "../../support/fixtures.js"
 import {
@@ -790,14 +794,17 @@ describe("Octokit gateway against a GitHub stand-in", () => {
       ),
     )
 
-    it.effect("a server that does not answer at all is Unavailable", () =>
-      Effect.gen(function* () {
-        const standIn = yield* Effect.promise(() => startGitHubStandIn())
-        yield* Effect.promise(() => standIn.close())
-        const error = yield* Effect.flip(getRun5).pipe(Effect.provide(gatewayOn(standIn, { retries: 1 })))
-        assert.strictEqual(error.reason, "Unavailable")
-        assert.isUndefined(error.status)
-      }),
+    it.effect(
+      "a server that refuses the connection is ConnectionRefused: transient, and proof nothing was done",
+      () =>
+        Effect.gen(function* () {
+          const standIn = yield* Effect.promise(() => startGitHubStandIn())
+          yield* Effect.promise(() => standIn.close())
+          const error = yield* Effect.flip(getRun5).pipe(Effect.provide(gatewayOn(standIn, { retries: 1 })))
+          assert.strictEqual(error.reason, "ConnectionRefused")
+          assert.isTrue(isTransientGatewayError(error))
+          assert.isUndefined(error.status)
+        }),
     )
   })
 })
