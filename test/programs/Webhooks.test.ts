@@ -333,7 +333,7 @@ describe("webhook processing", () => {
         const failing = delivery(workflowRunPayload({ id: 7201, kind: "plan", status: "in_progress" }))
         const storeDown = Effect.provideService(DeliveryLog, {
           ...log,
-          processed: () => Effect.fail(down),
+          record: () => Effect.fail(down),
           park: () => Effect.fail(down),
         })
         const fiber = yield* Effect.fork(processDelivery(failing).pipe(storeDown, Effect.either))
@@ -370,7 +370,7 @@ describe("webhook processing", () => {
         })
         const storeDown = Effect.provideService(DeliveryLog, {
           ...log,
-          processed: () => Effect.fail(down),
+          record: () => Effect.fail(down),
           park: () => Effect.fail(down),
         })
         const first = delivery(workflowRunPayload({ id: 7202, kind: "plan", status: "in_progress" }))
