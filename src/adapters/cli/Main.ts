@@ -17,30 +17,31 @@ const logger = Layer.unwrapEffect(
 )
 
 /**
- * Runs a CLI program and ends the process with the documented exit codes: 2 for usage errors
- * (already printed by @effect/cli), the code a command chose, 1 with a one-line message otherwise.
+ * A CLI program as the exit code of its process: 2 for usage errors (already printed by
+ * @effect/cli), the code a command chose, 1 with a one-line message on stderr otherwise. It never fails.
  */
-export const runCli = <E, R extends never>(program: Effect.Effect<void, E, R>) =>
-  NodeRuntime.runMain(
-    program.pipe(
-      Effect.as(ExitCode.Success as number),
-      Effect.provide(logger),
-      Effect.catchAll((error: unknown) => {
-        if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.Usage as number)
-        if (error instanceof ExitWith) return Effect.succeed(error.code)
-        const message = error instanceof Error ? error.message : String(error)
-        return Console.error(`run-index: ${message}`).pipe(Effect.as(ExitCode.Failure as number))
-      }),
-      Effect.catchAllDefect((defect) =>
-        Console.error(`run-index: unexpected failure\n${Cause.pretty(Cause.die(defect))}`).pipe(
-          Effect.as(ExitCode.Failure as number),
-        ),
+export const exitCode = <E, R>(program: Effect.Effect<void, E, R>): Effect.Effect<number, never, R> =>
+  program.pipe(
+    Effect.as(ExitCode.Success as number),
+    Effect.provide(logger),
+    Effect.catchAll((error: unknown) => {
+      if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.Usage as number)
+      if (error instanceof ExitWith) return Effect.succeed(error.code)
+      const message = error instanceof Error ? error.message : String(error)
+      return Console.error(`run-index: ${message}`).pipe(Effect.as(ExitCode.Failure as number))
+    }),
+    Effect.catchAllDefect((defect) =>
+      Console.error(`run-index: unexpected failure\n${Cause.pretty(Cause.die(defect))}`).pipe(
+        Effect.as(ExitCode.Failure as number),
       ),
     ),
-    {
-      disableErrorReporting: true,
-      disablePrettyLogger: true,
-      teardown: (exit, onExit) =>
-        onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : ExitCode.Failure),
-    },
   )
+
+/** Runs a CLI program and ends the process with its exit code (see `exitCode`). */
+export const runCli = <E, R extends never>(program: Effect.Effect<void, E, R>) =>
+  NodeRuntime.runMain(exitCode(program), {
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) =>
+      onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : ExitCode.Failure),
+  })

@@ -39,9 +39,12 @@ export const backgroundReplay = (
     onSome: (every) => Layer.scopedDiscard(Effect.forkScoped(replayContinually(every))),
   })
 
-/** The HTTP service on `HOST`:`PORT`, serving until interrupted, and the background replay. */
+/**
+ * The HTTP service on `HOST`:`PORT`, serving until interrupted, and the background replay. It
+ * provides its `HttpServer`, whose `address` says the port when `PORT` is 0.
+ */
 export const layer: Layer.Layer<
-  never,
+  HttpServer.HttpServer,
   unknown,
   RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway
 > = Layer.unwrapEffect(
@@ -66,7 +69,7 @@ export const layer: Layer.Layer<
     return makeRouter({ apiToken: token, webhook: { secrets, maxBytes, deadline }, readyTimeout }).pipe(
       HttpServer.serve(accessLog),
       HttpServer.withLogAddress,
-      Layer.provide(NodeHttpServer.layer(createServer, { host, port })),
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port })),
       Layer.merge(backgroundReplay(replayInterval)),
       Layer.provide(logAttemptEvents),
       Layer.provide(InFlightDeliveries.layer),

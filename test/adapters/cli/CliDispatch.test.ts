@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { runCli } from "../../support/cliProcess.js"
+import { runCliInProcess } from "../../support/cli.js"
 import { type GitHubStandIn, startGitHubStandIn } from "../../support/GitHubStandIn.js"
 
 describe.each([
@@ -36,10 +36,9 @@ describe.each([
       "--workflow",
       "apply.yml",
     ]
-    const result = await runCli(
+    const result = await runCliInProcess(
       [...args, "--ref", "main", "--input", "request_id=req_e2e", "--json"],
-      env,
-      cwd,
+      { env },
     )
     assert.strictEqual(result.code, 0, result.stderr)
     assert.notInclude(result.stdout + result.stderr, "test-token-not-real")

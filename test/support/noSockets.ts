@@ -1,0 +1,18 @@
+/**
+ * Set up for the unit tier only: a test there that listens on or connects to a socket fails at once,
+ * saying where it belongs, instead of making the fast tier slow (or, for moto, failing later and less clearly).
+ */
+import { Server, Socket } from "node:net"
+
+const refuse = (what: string) => {
+  throw new Error(
+    `${what} in the unit tier: a test that needs a socket (a server, moto, HTTP to a stand-in) goes in a file named *.integration.test.ts (or under test/adapters/http/ or test/adapters/cli/)`,
+  )
+}
+
+Server.prototype.listen = function listen() {
+  return refuse("a server listening")
+}
+Socket.prototype.connect = function connect() {
+  return refuse("a socket connecting")
+}
