@@ -11,6 +11,8 @@ declare module "vitest" {
 }
 
 const interpreter = "python3"
+/** moto's app on port 0, one request at a time (see the script for why). */
+const serverScript = join(import.meta.dirname, "moto_server.py")
 const host = "127.0.0.1"
 const startupLimitMillis = 20_000
 const stopLimitMillis = 5_000
@@ -73,8 +75,8 @@ const keepTail = (motoProcess: ChildProcess): (() => string) => {
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
 
 /**
- * Moto is started on port 0 and the address the OS gave it is read back from the line werkzeug prints
- * once the socket is bound (`Running on http://127.0.0.1:40123`): no probing for a free port.
+ * Moto is started on port 0 and the address the OS gave it is read back from the line the script
+ * prints once the socket is bound (`Running on http://127.0.0.1:40123`): no probing for a free port.
  */
 const boundUrl = (motoProcess: ChildProcess, output: () => string) =>
   new Promise<string>((resolve, reject) => {
@@ -117,7 +119,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.AWS_SECRET_ACCESS_KEY ??= "test"
   process.env.AWS_REGION ??= "us-east-1"
 
-  const motoProcess = spawn(interpreter, ["-m", "moto.server", "-H", host, "-p", "0"], {
+  const motoProcess = spawn(interpreter, [serverScript, host], {
     stdio: ["ignore", "pipe", "pipe"],
   })
   const output = keepTail(motoProcess)

@@ -1,8 +1,10 @@
 /**
  * Set up for the unit tier only: a test there that listens on or connects to a socket fails at once,
- * saying where it belongs, instead of making the fast tier slow (or, for moto, failing later and less clearly).
+ * saying where it belongs, instead of making the fast tier slow (or, for moto, failing later and less
+ * clearly). Undone after each file: without isolation a worker may run other files next.
  */
 import { Server, Socket } from "node:net"
+import { afterAll, beforeAll } from "vitest"
 
 const refuse = (what: string) => {
   throw new Error(
@@ -10,9 +12,19 @@ const refuse = (what: string) => {
   )
 }
 
-Server.prototype.listen = function listen() {
-  return refuse("a server listening")
-}
-Socket.prototype.connect = function connect() {
-  return refuse("a socket connecting")
-}
+const listen = Server.prototype.listen
+const connect = Socket.prototype.connect
+
+beforeAll(() => {
+  Server.prototype.listen = function refuseListen() {
+    return refuse("a server listening")
+  }
+  Socket.prototype.connect = function refuseConnect() {
+    return refuse("a socket connecting")
+  }
+})
+
+afterAll(() => {
+  Server.prototype.listen = listen
+  Socket.prototype.connect = connect
+})
