@@ -40,6 +40,11 @@ const jumpTo = (instant: number, options: TimeOptions) =>
     yield* settle(sleepsBefore, options)
   })
 
+/** Jumps and idle turns a helper takes before it fails the test instead of spinning on. */
+const turnLimit = 200_000
+const tooManyTurns = (what: string) =>
+  Effect.dieMessage(`${what}: still waiting after ${turnLimit} clock jumps and event-loop turns`)
+
 const earliestSleep = Effect.map(TestClock.sleeps(), (deadlines) =>
   Chunk.isNonEmpty(deadlines) ? Option.some(Math.min(...deadlines)) : Option.none<number>(),
 )
@@ -52,7 +57,8 @@ export const passTime = (total: Duration.DurationInput, options: TimeOptions = {
   Effect.gen(function* () {
     const end = (yield* TestClock.currentTimeMillis) + Duration.toMillis(total)
     yield* nextEventLoopTurn
-    for (;;) {
+    for (let turn = 0; ; turn++) {
+      if (turn === turnLimit) return yield* tooManyTurns("passTime")
       const next = yield* earliestSleep
       if (Option.isNone(next) || next.value > end) break
       yield* jumpTo(next.value, options)
@@ -74,7 +80,8 @@ export const withVirtualTime = <A, E, R>(effect: Effect.Effect<A, E, R>, options
 export const joinWhileTimePasses = <A, E>(fiber: Fiber.Fiber<A, E>, options: TimeOptions = {}) =>
   Effect.gen(function* () {
     yield* nextEventLoopTurn
-    while (Option.isNone(yield* Fiber.poll(fiber))) {
+    for (let turn = 0; Option.isNone(yield* Fiber.poll(fiber)); turn++) {
+      if (turn === turnLimit) return yield* tooManyTurns("joinWhileTimePasses")
       const next = yield* earliestSleep
       if (Option.isSome(next)) yield* jumpTo(next.value, options)
       else yield* nextEventLoopTurn
@@ -86,7 +93,8 @@ export const joinWhileTimePasses = <A, E>(fiber: Fiber.Fiber<A, E>, options: Tim
 export const passTimeUntil = (done: Effect.Effect<boolean>, options: TimeOptions = {}): Effect.Effect<void> =>
   Effect.gen(function* () {
     yield* nextEventLoopTurn
-    while (!(yield* done)) {
+    for (let turn = 0; !(yield* done); turn++) {
+      if (turn === turnLimit) return yield* tooManyTurns("passTimeUntil")
       const next = yield* earliestSleep
       if (Option.isSome(next)) yield* jumpTo(next.value, options)
       else yield* nextEventLoopTurn
