@@ -24,7 +24,14 @@ export const awsRegion = Config.option(Config.nonEmptyString("AWS_REGION"))
 export const s3Endpoint = Config.option(Config.nonEmptyString("AWS_ENDPOINT_URL_S3"))
 
 export const host = Config.nonEmptyString("HOST").pipe(Config.withDefault("127.0.0.1"))
-export const port = Config.port("PORT").pipe(Config.withDefault(8787))
+/** 0 lets the OS pick a free port; the service logs the address it listens on. */
+export const port = Config.integer("PORT").pipe(
+  Config.validate({
+    message: "must be a port number from 0 to 65535 (0: any free port)",
+    validation: (port) => port >= 0 && port <= 65535,
+  }),
+  Config.withDefault(8787),
+)
 
 /**
  * The login whose runs this service's dispatches create (`octocat`, `my-app[bot]`); when unset it is

@@ -1,8 +1,6 @@
 import * as MemoryObjectStore from "../../src/adapters/objects/MemoryObjectStore.js"
 import { temporaryDirectoryLayer } from "../support/directory.js"
-import { motoLayer } from "../support/s3.js"
 import { dispatchLanesContract } from "./DispatchLanesContract.js"
 
 dispatchLanesContract("memory", () => MemoryObjectStore.layerMemory)
 dispatchLanesContract("directory", temporaryDirectoryLayer)
-dispatchLanesContract("s3 on moto", motoLayer)

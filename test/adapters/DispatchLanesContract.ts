@@ -8,6 +8,7 @@ import { RepositoryName } from "../../src/domain/WorkflowRun.js"
 import { DispatchLanes, type LaneClaimant, LaneSettings } from "../../src/ports/DispatchLanes.js"
 import { countingObjectStore, emptyCalls } from "../support/countingObjectStore.js"
 import { requestId, runId } from "../support/fixtures.js"
+import { passTime as passTimeOnTestClock } from "../support/time.js"
 
 const lane = laneOf(
   Schema.decodeSync(RepositoryName)("acme/infra"),
@@ -29,12 +30,8 @@ const anotherProcess = (objects: Context.Context<ObjectStore>) =>
     (built) => Context.get(built, DispatchLanes),
   )
 
-/** Moves the test clock and lets real I/O (directory, S3) that the waiters started finish. */
-const passTime = (duration: Duration.DurationInput) =>
-  Effect.zipRight(
-    TestClock.adjust(duration),
-    Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20))),
-  )
+/** Moves the test clock, letting the real I/O (directory, S3) the waiters started finish after each jump. */
+const passTime = (duration: Duration.DurationInput) => passTimeOnTestClock(duration, { io: "20 millis" })
 
 const noOutcome = { runId: null, rendersRequestId: false } as const
 

@@ -5,7 +5,6 @@ import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as GeneratedSecret from "../../src/adapters/GeneratedSecret.js"
-import { startService } from "../support/service.js"
 
 const temporaryDirectory = Effect.acquireRelease(
   Effect.promise(() => mkdtemp(join(tmpdir(), "run-index-secrets-"))),
@@ -45,27 +44,4 @@ describe("generated secrets are created once, whoever starts first", () => {
       assert.include(error.message, join(directory, "api-token"))
     }).pipe(Effect.scoped, Effect.provide(NodeContext.layer)),
   )
-
-  it("two services starting together on an empty data directory both accept the one token in the file", async () => {
-    const directory = await mkdtemp(join(tmpdir(), "run-index-two-starts-"))
-    try {
-      const services = await Promise.all([
-        startService({ RUN_INDEX_DATA_DIR: directory, RUN_INDEX_REPLAY_INTERVAL: "off" }),
-        startService({ RUN_INDEX_DATA_DIR: directory, RUN_INDEX_REPLAY_INTERVAL: "off" }),
-      ])
-      try {
-        const token = (await readFile(join(directory, "api-token"), "utf8")).trim()
-        for (const service of services) {
-          const response = await fetch(`${service.baseUrl}/v1/requests/req_none`, {
-            headers: { authorization: `Bearer ${token}` },
-          })
-          assert.strictEqual(response.status, 404)
-        }
-      } finally {
-        await Promise.all(services.map((service) => service.stop()))
-      }
-    } finally {
-      await rm(directory, { recursive: true, force: true })
-    }
-  })
 })

@@ -2,7 +2,6 @@ import { Layer } from "effect"
 import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
 import * as MemoryObjectStore from "../../src/adapters/objects/MemoryObjectStore.js"
 import { temporaryDirectoryLayer } from "../support/directory.js"
-import { motoLayer } from "../support/s3.js"
 import { requestStoreContract } from "./RequestStoreContract.js"
 
 requestStoreContract("memory", () =>
@@ -11,4 +10,3 @@ requestStoreContract("memory", () =>
 requestStoreContract("directory", () =>
   ObjectRequestStore.layer.pipe(Layer.provideMerge(temporaryDirectoryLayer())),
 )
-requestStoreContract("s3 on moto", () => ObjectRequestStore.layer.pipe(Layer.provideMerge(motoLayer())))

@@ -4,7 +4,6 @@ import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../../src/adapters/objects/MemoryObjectStore.js"
 import type { ObjectStore } from "../../src/adapters/objects/ObjectStore.js"
 import { temporaryDirectoryLayer } from "../support/directory.js"
-import { motoLayer } from "../support/s3.js"
 import { operationsSuite } from "./OperationsSuite.js"
 
 const stores = (objects: Layer.Layer<ObjectStore, unknown>) =>
@@ -12,4 +11,3 @@ const stores = (objects: Layer.Layer<ObjectStore, unknown>) =>
 
 operationsSuite("memory", () => stores(MemoryObjectStore.layerMemory))
 operationsSuite("directory", () => stores(temporaryDirectoryLayer()))
-operationsSuite("s3 on moto", () => stores(motoLayer()))

@@ -1,7 +1,10 @@
 /**
  * Run as its own process: claims one (kind, runId) for each request id given, all at once,
  * on a directory store, and prints the outcomes as JSON lines. Used by the cross-process claim test.
+ * Prints `ready` once loaded and claims when a line arrives on stdin, so that the processes of the
+ * test claim at the same moment rather than each as soon as it has started.
  */
+import { once } from "node:events"
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer, Schema } from "effect"
 import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
@@ -34,7 +37,12 @@ const store = ObjectRunIndexStore.layer.pipe(
   Layer.provide(DirectoryObjectStore.layer(root ?? ".")),
   Layer.provide(NodeContext.layer),
 )
-Effect.runPromise(Effect.provide(program, store)).catch((error) => {
+const go = once(process.stdin, "data")
+process.stdout.write("ready\n")
+go.then(() => {
+  process.stdin.destroy()
+  return Effect.runPromise(Effect.provide(program, store))
+}).catch((error) => {
   process.stderr.write(`${String(error)}\n`)
   process.exit(1)
 })

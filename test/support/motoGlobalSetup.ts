@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { accessSync, constants } from "node:fs"
-import { createServer } from "node:net"
 import { delimiter, join } from "node:path"
 import type { TestProject } from "vitest/node"
 
@@ -12,9 +11,10 @@ declare module "vitest" {
 }
 
 const interpreter = "python3"
+/** moto's app on port 0, one request at a time (see the script for why). */
+const serverScript = join(import.meta.dirname, "moto_server.py")
 const host = "127.0.0.1"
 const startupLimitMillis = 20_000
-const pollIntervalMillis = 100
 const stopLimitMillis = 5_000
 const installHint = `Install it for that interpreter with: ${interpreter} -m pip install 'moto[server]'`
 
@@ -33,7 +33,10 @@ const interpreterOnPath = (): string | undefined =>
       }
     })
 
-/** Fails with a message naming the interpreter and the fix unless `python3 -m moto.server` can run. */
+/**
+ * Fails with a message naming the interpreter and the fix unless `python3 -m moto.server` can run;
+ * asked only once moto failed to start, so a working set-up does not import moto twice.
+ */
 const checkMotoInstalled = (): void => {
   const found = interpreterOnPath()
   if (found === undefined) {
@@ -57,20 +60,6 @@ const checkMotoInstalled = (): void => {
   }
 }
 
-const freeLoopbackPort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, host, () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === "object" && address !== null
-          ? resolve(address.port)
-          : reject(new Error("could not find a free loopback port")),
-      )
-    })
-  })
-
 /** The last lines moto printed, kept for error messages; reading them also keeps its pipes from filling. */
 const keepTail = (motoProcess: ChildProcess): (() => string) => {
   let tail = ""
@@ -85,23 +74,36 @@ const keepTail = (motoProcess: ChildProcess): (() => string) => {
 
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
 
-const waitUntilAnswering = async (url: string, motoProcess: ChildProcess, output: () => string) => {
-  const deadline = Date.now() + startupLimitMillis
-  while (Date.now() < deadline) {
-    if (motoProcess.exitCode !== null || motoProcess.signalCode !== null) {
-      throw new Error(
-        `moto server exited (${motoProcess.exitCode ?? motoProcess.signalCode}) while starting:\n${output()}`,
-      )
+/**
+ * Moto is started on port 0 and the address the OS gave it is read back from the line the script
+ * prints once the socket is bound (`Running on http://127.0.0.1:40123`): no probing for a free port.
+ */
+const boundUrl = (motoProcess: ChildProcess, output: () => string) =>
+  new Promise<string>((resolve, reject) => {
+    const pattern = new RegExp(`Running on (http://${host.replaceAll(".", "\\.")}:[0-9]+)`)
+    const timer = setTimeout(
+      () =>
+        finish(new Error(`moto server did not start within ${startupLimitMillis / 1000} s:\n${output()}`)),
+      startupLimitMillis,
+    )
+    const watch = () => {
+      const match = pattern.exec(output())
+      if (match?.[1] !== undefined) finish(match[1])
     }
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(1_000) })
-      return
-    } catch {
-      await sleep(pollIntervalMillis)
+    const exited = (code: number | null, signal: string | null) =>
+      finish(new Error(`moto server exited (${code ?? signal}) while starting:\n${output()}`))
+    const finish = (result: string | Error) => {
+      clearTimeout(timer)
+      motoProcess.stdout?.off("data", watch)
+      motoProcess.stderr?.off("data", watch)
+      motoProcess.off("exit", exited)
+      if (typeof result === "string") resolve(result)
+      else reject(result)
     }
-  }
-  throw new Error(`moto server did not answer on ${url} within ${startupLimitMillis / 1000} s:\n${output()}`)
-}
+    motoProcess.stdout?.on("data", watch)
+    motoProcess.stderr?.on("data", watch)
+    motoProcess.once("exit", exited)
+  })
 
 const stop = async (motoProcess: ChildProcess) => {
   if (motoProcess.exitCode !== null || motoProcess.signalCode !== null) return
@@ -111,23 +113,22 @@ const stop = async (motoProcess: ChildProcess) => {
   if (!stopped) motoProcess.kill("SIGKILL")
 }
 
-/** Starts moto server on a free loopback port for the whole test run and hands its URL to the tests. */
+/** Starts moto server on a loopback port the OS picks for the whole test run and hands its URL to the tests. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  checkMotoInstalled()
   process.env.AWS_ACCESS_KEY_ID ??= "test"
   process.env.AWS_SECRET_ACCESS_KEY ??= "test"
   process.env.AWS_REGION ??= "us-east-1"
 
-  const port = await freeLoopbackPort()
-  const url = `http://${host}:${port}`
-  const motoProcess = spawn(interpreter, ["-m", "moto.server", "-H", host, "-p", String(port)], {
+  const motoProcess = spawn(interpreter, [serverScript, host], {
     stdio: ["ignore", "pipe", "pipe"],
   })
   const output = keepTail(motoProcess)
+  let url: string
   try {
-    await waitUntilAnswering(url, motoProcess, output)
+    url = await boundUrl(motoProcess, output)
   } catch (error) {
     await stop(motoProcess)
+    checkMotoInstalled()
     throw error
   }
   project.provide("motoEndpoint", url)

@@ -8,6 +8,19 @@ import * as S3ObjectStore from "../../src/adapters/objects/S3ObjectStore.js"
 
 const region = "us-east-1"
 
+/**
+ * The URL of the moto server the integration tier starts (test/support/motoGlobalSetup.ts). Only
+ * files named `*.integration.test.ts` get one; elsewhere this fails saying so.
+ */
+export const motoEndpoint = (): string => {
+  const endpoint = inject("motoEndpoint")
+  if (typeof endpoint !== "string" || endpoint.length === 0)
+    throw new Error(
+      "this test needs moto, which only the integration tier starts: name its file *.integration.test.ts",
+    )
+  return endpoint
+}
+
 /** A bucket no other test uses: S3 bucket names are lowercase letters, digits and dashes. */
 export const freshBucketName = () => `run-index-test-${randomUUID().replaceAll("-", "").slice(0, 16)}`
 
@@ -19,7 +32,7 @@ export const freshBucketName = () => `run-index-test-${randomUUID().replaceAll("
 export class MotoBucket extends Context.Tag("test/MotoBucket")<MotoBucket, string>() {}
 
 export const motoLayer = (): Layer.Layer<ObjectStore | S3Client.S3ClientService | MotoBucket, Error> => {
-  const endpoint = inject("motoEndpoint")
+  const endpoint = motoEndpoint()
   const objectStore = Layer.unwrapEffect(
     Effect.gen(function* () {
       const client = yield* S3Client.S3ClientService

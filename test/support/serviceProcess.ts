@@ -54,3 +54,24 @@ export const waitForHealthy = async (url: string, process: SpawnedCli) => {
   }
   throw new Error(`no answer from ${url} within 60 s:\n${process.stderr()}`)
 }
+
+/**
+ * `run-index serve` on `PORT=0`: the port the service bound, read from its "Listening on" log line,
+ * once `/healthz` answers there.
+ */
+export const servePort = async (process: SpawnedCli): Promise<number> => {
+  let ended = false
+  void process.exited.then(() => {
+    ended = true
+  })
+  for (let tries = 0; tries < 600; tries++) {
+    if (ended) throw new Error(`the service ended:\n${process.stderr()}`)
+    const port = /Listening on http:\/\/[^\s"]*:(\d+)/.exec(process.stderr())?.[1]
+    if (port !== undefined) {
+      await waitForHealthy(`http://127.0.0.1:${port}/healthz`, process)
+      return Number(port)
+    }
+    await delay(100)
+  }
+  throw new Error(`no "Listening on" line within 60 s:\n${process.stderr()}`)
+}

@@ -103,49 +103,53 @@ const isTagged = (error: unknown, tag: string): error is { readonly _tag: string
   typeof error === "object" && error !== null && "_tag" in error && error._tag === tag
 
 /**
- * Runs a CLI program and ends the process with the documented exit codes: 2 for usage errors
- * (already printed by @effect/cli) and configuration errors (one line per variable), the code a
- * command chose, 1 with a one-line message otherwise. Interrupted by SIGTERM or SIGINT, once its
- * finalizers ran (the service: stop accepting, finish deliveries under way), it exits 0.
+ * A CLI program as the exit code of its process: 2 for usage errors (already printed by
+ * @effect/cli) and configuration errors (one line per variable), the code a command chose, 1 with a
+ * one-line message on stderr otherwise. It never fails.
  */
-export const runCli = <E, R extends never>(program: Effect.Effect<void, E, R>) =>
-  NodeRuntime.runMain(
-    program.pipe(
-      Effect.as(ExitCode.Success as number),
-      Effect.provide(Layer.unwrapEffect(Effect.map(helpConsole, Console.setConsole))),
-      Effect.provide(logger),
-      Effect.catchAll((error: unknown) => {
-        if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.Usage as number)
-        if (error instanceof ExitWith) return Effect.succeed(error.code)
-        if (ConfigError.isConfigError(error))
-          return Effect.as(
-            Effect.forEach(describeConfigError(error), (line) => Console.error(`run-index: ${line}`)),
-            ExitCode.Usage as number,
-          )
-        if (isTagged(error, "ServeError"))
-          return describeListenFailure(error.cause).pipe(
-            Effect.flatMap((line) => Console.error(`run-index: ${line}`)),
-            Effect.as(ExitCode.Failure as number),
-          )
-        const message = error instanceof Error ? error.message : String(error)
-        return Console.error(`run-index: ${message}`).pipe(Effect.as(ExitCode.Failure as number))
-      }),
-      Effect.catchAllDefect((defect) =>
-        Console.error(`run-index: unexpected failure\n${Cause.pretty(Cause.die(defect))}`).pipe(
+export const exitCode = <E, R>(program: Effect.Effect<void, E, R>): Effect.Effect<number, never, R> =>
+  program.pipe(
+    Effect.as(ExitCode.Success as number),
+    Effect.provide(Layer.unwrapEffect(Effect.map(helpConsole, Console.setConsole))),
+    Effect.provide(logger),
+    Effect.catchAll((error: unknown) => {
+      if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.Usage as number)
+      if (error instanceof ExitWith) return Effect.succeed(error.code)
+      if (ConfigError.isConfigError(error))
+        return Effect.as(
+          Effect.forEach(describeConfigError(error), (line) => Console.error(`run-index: ${line}`)),
+          ExitCode.Usage as number,
+        )
+      if (isTagged(error, "ServeError"))
+        return describeListenFailure(error.cause).pipe(
+          Effect.flatMap((line) => Console.error(`run-index: ${line}`)),
           Effect.as(ExitCode.Failure as number),
-        ),
+        )
+      const message = error instanceof Error ? error.message : String(error)
+      return Console.error(`run-index: ${message}`).pipe(Effect.as(ExitCode.Failure as number))
+    }),
+    Effect.catchAllDefect((defect) =>
+      Console.error(`run-index: unexpected failure\n${Cause.pretty(Cause.die(defect))}`).pipe(
+        Effect.as(ExitCode.Failure as number),
       ),
     ),
-    {
-      disableErrorReporting: true,
-      disablePrettyLogger: true,
-      teardown: (exit, onExit) =>
-        onExit(
-          Exit.isSuccess(exit) && typeof exit.value === "number"
-            ? exit.value
-            : Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
-              ? ExitCode.Success
-              : ExitCode.Failure,
-        ),
-    },
   )
+
+/**
+ * Runs a CLI program and ends the process with its exit code (see `exitCode`). Interrupted by
+ * SIGTERM or SIGINT, once its finalizers ran (the service: stop accepting, finish deliveries under
+ * way), it exits 0.
+ */
+export const runCli = <E, R extends never>(program: Effect.Effect<void, E, R>) =>
+  NodeRuntime.runMain(exitCode(program), {
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) =>
+      onExit(
+        Exit.isSuccess(exit) && typeof exit.value === "number"
+          ? exit.value
+          : Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
+            ? ExitCode.Success
+            : ExitCode.Failure,
+      ),
+  })

@@ -57,9 +57,12 @@ export const backgroundRecover = (
     }),
   )
 
-/** The HTTP service on `HOST`:`PORT`, serving until interrupted, and the background replay and recover. */
+/**
+ * The HTTP service on `HOST`:`PORT`, serving until interrupted, and the background replay and
+ * recover. It provides its `HttpServer`, whose `address` says the port when `PORT` is 0.
+ */
 export const layer: Layer.Layer<
-  never,
+  HttpServer.HttpServer,
   unknown,
   RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway | HookDeliveries
 > = Layer.unwrapEffect(
@@ -99,7 +102,7 @@ export const layer: Layer.Layer<
     return makeRouter({ apiToken: token, webhook: { secrets, maxBytes, deadline }, readyTimeout }).pipe(
       HttpServer.serve(accessLog),
       HttpServer.withLogAddress,
-      Layer.provide(NodeHttpServer.layer(createServer, { host, port })),
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port })),
       Layer.merge(backgroundReplay(replayInterval)),
       Layer.merge(backgroundRecover(recoverInterval, recoverLookback)),
       Layer.provide(logAttemptEvents),

@@ -1,10 +1,21 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises"
+import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { runCli } from "../../support/cliProcess.js"
+import { runCliInProcess } from "../../support/cli.js"
 import { type GitHubStandIn, startGitHubStandIn } from "../../support/GitHubStandIn.js"
-import { freePort } from "../../support/service.js"
+
+/** A loopback port that refuses connections: one a server listened on and closed. */
+const closedPort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject()))
+    })
+  })
 
 describe.each([
   { runDetails: "supported" as const, source: "run-details" },
@@ -37,10 +48,9 @@ describe.each([
       "--workflow",
       "apply.yml",
     ]
-    const result = await runCli(
+    const result = await runCliInProcess(
       [...args, "--ref", "main", "--input", "request_id=req_e2e", "--json"],
-      env,
-      cwd,
+      { env },
     )
     assert.strictEqual(result.code, 0, result.stderr)
     assert.notInclude(result.stdout + result.stderr, "test-token-not-real")
@@ -82,10 +92,10 @@ describe("run-index dispatch that cannot succeed", () => {
 
   it("without GitHub credentials: exit 2 naming the variable, a JSON error with --json, and nothing written", async () => {
     const env = { RUN_INDEX_DATA_DIR: join(cwd, "unconfigured") }
-    const text = await runCli(args("req_unconfigured"), env, cwd)
+    const text = await runCliInProcess(args("req_unconfigured"), { env })
     assert.strictEqual(text.code, 2, text.stderr)
     assert.include(text.stderr, "GITHUB_TOKEN")
-    const json = await runCli([...args("req_unconfigured"), "--json"], env, cwd)
+    const json = await runCliInProcess([...args("req_unconfigured"), "--json"], { env })
     assert.strictEqual(json.code, 2, json.stderr)
     const output = JSON.parse(json.stdout) as { error: string; detail: string }
     assert.strictEqual(output.error, "not configured")
@@ -100,12 +110,12 @@ describe("run-index dispatch that cannot succeed", () => {
   it("a refused connection to GitHub is a failure at once (exit 1), stored on the attempt as dispatch_failed", async () => {
     const env = {
       RUN_INDEX_DATA_DIR: join(cwd, "refused"),
-      GITHUB_API_URL: `http://127.0.0.1:${await freePort()}`,
+      GITHUB_API_URL: `http://127.0.0.1:${await closedPort()}`,
       GITHUB_TOKEN: "test-token-not-real",
       GITHUB_ACTOR: "octocat",
     }
     const started = Date.now()
-    const result = await runCli([...args("req_refused"), "--json"], env, cwd)
+    const result = await runCliInProcess([...args("req_refused"), "--json"], { env })
     assert.strictEqual(result.code, 1, result.stderr)
     assert.isBelow(Date.now() - started, 20_000, "no polling for a run that cannot exist")
     const output = JSON.parse(result.stdout) as { error: string; reason: string }
@@ -126,7 +136,7 @@ describe("run-index dispatch that cannot succeed", () => {
       GITHUB_TOKEN: "test-token-not-real",
       GITHUB_ACTOR: "octocat",
     }
-    const result = await runCli(args("req_bad_port"), env, cwd)
+    const result = await runCliInProcess(args("req_bad_port"), { env })
     assert.strictEqual(result.code, 1, result.stderr)
     assert.include(result.stderr, "ConnectionRefused")
   })

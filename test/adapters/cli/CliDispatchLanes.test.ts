@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { runCli } from "../../support/cliProcess.js"
+import { runCliInProcess } from "../../support/cli.js"
 import { type GitHubStandIn, startGitHubStandIn } from "../../support/GitHubStandIn.js"
 
 const requestIds = ["req_lane_1", "req_lane_2", "req_lane_3", "req_lane_4", "req_lane_5", "req_lane_6"]
@@ -11,13 +11,15 @@ const ours = "octocat"
 const stranger = "mallory"
 
 /**
- * Six `run-index dispatch` processes at once on one directory store, GitHub answering 204 (no run
+ * Six `run-index dispatch` commands at once on one directory store, each building its own store,
+ * lanes and Octokit client as six processes would (they share only the directory, where the lane's
+ * lock and claims live; the store keeps no state outside its layer), GitHub answering 204 (no run
  * id) and the workflow rendering no request id: only list-and-match can learn the runs, and the
  * lane of (acme/infra, apply.yml, main) is what keeps it exact. Runs appear 0.3–3 s after their
  * dispatch, so out of dispatch order, and another user dispatches the same workflow on the same
  * branch throughout. Judged by the stand-in's own record of which dispatch created which run.
  */
-describe("run-index dispatch: six processes on one lane, GitHub answering 204", () => {
+describe("run-index dispatch: six commands on one lane, GitHub answering 204", () => {
   let github: GitHubStandIn
   let cwd = ""
   beforeAll(async () => {
@@ -48,7 +50,7 @@ describe("run-index dispatch: six processes on one lane, GitHub answering 204", 
     const strangerDispatches = setInterval(() => github.dispatchAs(stranger, target), 700)
     const results = await Promise.all(
       requestIds.map((requestId) =>
-        runCli(
+        runCliInProcess(
           [
             "dispatch",
             "apply",
@@ -64,8 +66,7 @@ describe("run-index dispatch: six processes on one lane, GitHub answering 204", 
             `request_id=${requestId}`,
             "--json",
           ],
-          env,
-          cwd,
+          { env },
         ),
       ),
     ).finally(() => clearInterval(strangerDispatches))

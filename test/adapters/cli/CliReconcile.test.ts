@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { runCli } from "../../support/cliProcess.js"
+import { runCliInProcess } from "../../support/cli.js"
 import { type GitHubStandIn, runJson, startGitHubStandIn } from "../../support/GitHubStandIn.js"
 import { requestDocumentWithRun } from "../../support/payloads.js"
 
@@ -40,7 +40,7 @@ describe("run-index reconcile end to end", () => {
   })
 
   it("asks GitHub for the open attempt's run and records it as GitHub holds it", async () => {
-    const result = await runCli(["reconcile", "--all", "--json"], env, cwd)
+    const result = await runCliInProcess(["reconcile", "--all", "--json"], { env })
     assert.strictEqual(result.code, 0, result.stderr)
     assert.deepStrictEqual(JSON.parse(result.stdout), { checked: 1, patched: 1, unchanged: 0, failed: {} })
     const document = JSON.parse(await readFile(documentPath(), "utf8")) as {
@@ -53,19 +53,19 @@ describe("run-index reconcile end to end", () => {
       runAttempt: 1,
     })
     assert.strictEqual(github.requests.filter((request) => request.path.endsWith(`/runs/${runId}`)).length, 1)
-    const again = await runCli(["reconcile", "--request", "req_e2e"], env, cwd)
+    const again = await runCliInProcess(["reconcile", "--request", "req_e2e"], { env })
     assert.strictEqual(again.code, 0, again.stderr)
     assert.include(again.stdout, "checked 0: 0 patched, 0 unchanged, 0 failed")
   })
 
   it("a request that does not exist is a failed check (exit 1) naming the reason", async () => {
-    const result = await runCli(["reconcile", "--request", "req_absent", "--json"], env, cwd)
+    const result = await runCliInProcess(["reconcile", "--request", "req_absent", "--json"], { env })
     assert.strictEqual(result.code, 1)
     assert.deepStrictEqual(JSON.parse(result.stdout).failed, { "request:Missing": 1 })
   })
 
   it("takes exactly one of --request and --all (exit 2)", async () => {
-    const result = await runCli(["reconcile", "--all", "--request", "req_e2e"], env, cwd)
+    const result = await runCliInProcess(["reconcile", "--all", "--request", "req_e2e"], { env })
     assert.strictEqual(result.code, 2)
     assert.include(result.stderr, "exactly one of --request ID or --all")
   })

@@ -6,8 +6,7 @@ import { join } from "node:path"
 import { setTimeout as delay } from "node:timers/promises"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { sign } from "@octokit/webhooks-methods"
-import { freePort } from "../../support/service.js"
-import { spawnCli, waitForHealthy } from "../../support/serviceProcess.js"
+import { servePort, spawnCli } from "../../support/serviceProcess.js"
 
 const secret = "shutdown-test-secret"
 
@@ -30,9 +29,10 @@ describe("run-index serve: failures that say what happened, and a graceful shutd
   })
 
   it("a port in use fails at once with one line naming HOST and PORT, exit 1", async () => {
-    const port = await freePort()
     const taken: Server = createServer()
-    await new Promise<void>((resolve) => taken.listen(port, "127.0.0.1", resolve))
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve))
+    const address = taken.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
     try {
       const serve = spawnCli(["serve"], env({ HOST: "127.0.0.1", PORT: String(port) }), cwd)
       const code = await serve.exited
@@ -48,7 +48,7 @@ describe("run-index serve: failures that say what happened, and a graceful shutd
   }, 120_000)
 
   it("a HOST that is no address of this machine fails with one line naming it, exit 1", async () => {
-    const port = await freePort()
+    const port = 0
     const serve = spawnCli(["serve"], env({ HOST: "host.invalid", PORT: String(port) }), cwd)
     const code = await serve.exited
     assert.strictEqual(code, 1, serve.stderr())
@@ -72,9 +72,8 @@ describe("run-index serve: failures that say what happened, and a graceful shutd
   }, 120_000)
 
   it("SIGTERM stops accepting, finishes the delivery under way, and exits 0", async () => {
-    const port = await freePort()
-    const serve = spawnCli(["serve"], env({ HOST: "127.0.0.1", PORT: String(port) }), cwd)
-    await waitForHealthy(`http://127.0.0.1:${port}/healthz`, serve)
+    const serve = spawnCli(["serve"], env({ HOST: "127.0.0.1", PORT: "0" }), cwd)
+    const port = await servePort(serve)
 
     const body = JSON.stringify({ zen: "Keep it logically awesome.", hook_id: 1 })
     const signature = await sign(secret, body)
@@ -123,13 +122,12 @@ describe("run-index serve: failures that say what happened, and a graceful shutd
   }, 120_000)
 
   it("answers and logs that say what happened: JSON log lines from the first, probes unlogged at info, 400s listing every accepted value, 404 and a missing signature named", async () => {
-    const port = await freePort()
     const serve = spawnCli(
       ["serve"],
-      env({ HOST: "127.0.0.1", PORT: String(port), RUN_INDEX_API_TOKEN: "operator-token" }),
+      env({ HOST: "127.0.0.1", PORT: "0", RUN_INDEX_API_TOKEN: "operator-token" }),
       cwd,
     )
-    await waitForHealthy(`http://127.0.0.1:${port}/healthz`, serve)
+    const port = await servePort(serve)
     const base = `http://127.0.0.1:${port}`
     const authorized = { authorization: "Bearer operator-token", "content-type": "application/json" }
     const kinds = '"plan", "apply", "destroy", "cleanup", "drift_plan"'

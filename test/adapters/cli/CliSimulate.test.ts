@@ -3,9 +3,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { invariantNames } from "../../../src/domain/SimulationInvariants.js"
-import { runCli } from "../../support/cliProcess.js"
+import { runCliInProcess } from "../../support/cli.js"
 
-describe("run-index simulate end to end", () => {
+describe("run-index simulate through the CLI", () => {
   let cwd = ""
   beforeAll(async () => {
     cwd = await mkdtemp(join(tmpdir(), "run-index-simulate-"))
@@ -16,11 +16,18 @@ describe("run-index simulate end to end", () => {
 
   it("runs on a temporary directory store, prints the report as JSON and writes a self-contained HTML page", async () => {
     const page = join(cwd, "report.html")
-    const result = await runCli(
-      ["simulate", "--requests", "40", "--store", "directory", "--seed", "5", "--json", "--report", page],
-      {},
-      cwd,
-    )
+    const result = await runCliInProcess([
+      "simulate",
+      "--requests",
+      "40",
+      "--store",
+      "directory",
+      "--seed",
+      "5",
+      "--json",
+      "--report",
+      page,
+    ])
     assert.strictEqual(result.code, 0, result.stderr)
     const report = JSON.parse(result.stdout) as {
       passed: boolean
@@ -48,24 +55,20 @@ describe("run-index simulate end to end", () => {
   })
 
   it("exits 1 and says so when the baseline violates an invariant", async () => {
-    const result = await runCli(
-      [
-        "simulate",
-        "--requests",
-        "60",
-        "--seed",
-        "42",
-        "--mode",
-        "no-run-details",
-        "--no-token",
-        "--faults",
-        "none",
-        "--strategy",
-        "check-then-put",
-      ],
-      {},
-      cwd,
-    )
+    const result = await runCliInProcess([
+      "simulate",
+      "--requests",
+      "60",
+      "--seed",
+      "42",
+      "--mode",
+      "no-run-details",
+      "--no-token",
+      "--faults",
+      "none",
+      "--strategy",
+      "check-then-put",
+    ])
     assert.strictEqual(result.code, 1, result.stderr)
     assert.include(result.stdout, "check-then-put (BASELINE, for comparison only)")
     assert.match(result.stdout, /duplicateClaims\s+[1-9]/)
@@ -75,27 +78,23 @@ describe("run-index simulate end to end", () => {
   })
 
   it("with lanes off, on two instances, runs go to the wrong dispatches: exit 1, each instance reported", async () => {
-    const result = await runCli(
-      [
-        "simulate",
-        "--requests",
-        "40",
-        "--seed",
-        "3",
-        "--mode",
-        "no-run-details",
-        "--no-token",
-        "--faults",
-        "none",
-        "--lanes",
-        "off",
-        "--instances",
-        "2",
-        "--json",
-      ],
-      {},
-      cwd,
-    )
+    const result = await runCliInProcess([
+      "simulate",
+      "--requests",
+      "40",
+      "--seed",
+      "3",
+      "--mode",
+      "no-run-details",
+      "--no-token",
+      "--faults",
+      "none",
+      "--lanes",
+      "off",
+      "--instances",
+      "2",
+      "--json",
+    ])
     assert.strictEqual(result.code, 1, result.stderr)
     const report = JSON.parse(result.stdout) as {
       passed: boolean
@@ -108,7 +107,7 @@ describe("run-index simulate end to end", () => {
   })
 
   it("--instances below 1 is a usage error naming the option", async () => {
-    const result = await runCli(["simulate", "--instances", "0"], {}, cwd)
+    const result = await runCliInProcess(["simulate", "--instances", "0"])
     assert.strictEqual(result.code, 2)
     assert.include(result.stderr + result.stdout, "--instances 0: must be at least 1")
   })

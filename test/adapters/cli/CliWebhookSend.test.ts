@@ -1,47 +1,20 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ValidationError } from "@effect/cli"
-import { NodeContext } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Cause, ConfigProvider, Console, Effect, Exit, Option } from "effect"
-import * as Cli from "../../../src/adapters/cli/Cli.js"
-import * as GatewayFromEnvironment from "../../../src/adapters/github/GatewayFromEnvironment.js"
-import * as Stores from "../../../src/adapters/Stores.js"
-import { runCli } from "../../support/cliProcess.js"
+import { runCliInProcess } from "../../support/cli.js"
 import { type RunningService, startService } from "../../support/service.js"
 
 const examples = join(import.meta.dirname, "../../../examples")
 const example = (name: string) => join(examples, name)
 const runId = 21234567890
 
-/**
- * The CLI in this process, for the failures that never reach the service: each spawned CLI costs
- * seconds of CPU. The exit codes come from the error, as `runCli` (src/adapters/cli/Main.ts) maps them.
- */
-const runInProcess = async (args: ReadonlyArray<string>, env: Record<string, string>) => {
-  const lines: Array<string> = []
-  const record = (...parts: ReadonlyArray<unknown>) => Effect.sync(() => void lines.push(parts.join(" ")))
-  const console = Effect.runSync(Console.consoleWith(Effect.succeed))
-  const exit = await Effect.runPromiseExit(
-    Cli.run(["node", "run-index", ...args]).pipe(
-      Effect.provide(Stores.fromEnvironment),
-      Effect.provide(GatewayFromEnvironment.layer),
-      Effect.provide(NodeContext.layer),
-      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
-      Effect.withConsole({ ...console, log: record, error: record }),
-    ),
-  )
-  const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
-  return { exit, error, output: lines.join("\n") }
-}
-
 describe("run-index webhook send, against the service over a socket", () => {
   let cwd = ""
   let data = ""
   let service: RunningService
   let env: Record<string, string> = {}
-  const cli = (...args: Array<string>) => runCli(args, env, cwd)
+  const cli = (...args: Array<string>) => runCliInProcess(args, { env })
 
   beforeAll(async () => {
     cwd = await mkdtemp(join(tmpdir(), "run-index-webhook-send-"))
@@ -136,12 +109,9 @@ describe("run-index webhook send, against the service over a socket", () => {
     assert.strictEqual(viaApi.status, 200)
     assert.deepStrictEqual(await viaApi.json(), stored)
 
-    const again = await runInProcess(
-      ["webhook", "send", ...completedArgs, "--delivery", "example-completed", "--json"],
-      env,
-    )
-    assert.isTrue(Exit.isSuccess(again.exit), again.output)
-    assert.deepInclude(JSON.parse(again.output), { status: 200, body: { duplicate: true } })
+    const again = await cli("webhook", "send", ...completedArgs, "--delivery", "example-completed", "--json")
+    assert.strictEqual(again.code, 0, again.stderr)
+    assert.deepInclude(JSON.parse(again.stdout), { status: 200, body: { duplicate: true } })
     const unchanged = JSON.parse(await readFile(join(data, "requests/req_example.json"), "utf8")) as {
       version: number
     }
@@ -150,7 +120,7 @@ describe("run-index webhook send, against the service over a socket", () => {
 
   it("an answer that is not 2xx exits 1 and shows the status and body, never the secret", async () => {
     const wrong = "not-the-service-secret"
-    const rejected = await runCli(
+    const rejected = await runCliInProcess(
       [
         "webhook",
         "send",
@@ -161,8 +131,7 @@ describe("run-index webhook send, against the service over a socket", () => {
         "--url",
         `${service.baseUrl}/webhooks/github`,
       ],
-      { ...env, GITHUB_WEBHOOK_SECRET: wrong },
-      cwd,
+      { env: { ...env, GITHUB_WEBHOOK_SECRET: wrong } },
     )
     assert.strictEqual(rejected.code, 1)
     assert.match(rejected.stdout, /^401 from /)
@@ -186,21 +155,23 @@ describe("run-index webhook send, against the service over a socket", () => {
       ],
     ]
     for (const [args, named] of cases) {
-      const result = await runInProcess(["webhook", "send", ...args], env)
-      assert.isTrue(ValidationError.isValidationError(result.error), args.join(" "))
-      assert.include(result.output, named, args.join(" "))
+      const result = await cli("webhook", "send", ...args)
+      assert.strictEqual(result.code, 2, args.join(" "))
+      assert.include(result.stdout + result.stderr, named, args.join(" "))
     }
   })
 
   it("no secret to sign with, or nothing listening, fails saying so", async () => {
     const send = ["webhook", "send", "--event", "ping", "--file", example("workflow_run.requested.json")]
-    const elsewhere = await runInProcess(send, { ...env, RUN_INDEX_DATA_DIR: join(cwd, "empty") })
-    assert.include(String(elsewhere.error), "GITHUB_WEBHOOK_SECRET")
-    assert.include(String(elsewhere.error), join(cwd, "empty", "webhook-secret"))
+    const elsewhere = await runCliInProcess(send, { env: { ...env, RUN_INDEX_DATA_DIR: join(cwd, "empty") } })
+    assert.strictEqual(elsewhere.code, 1)
+    assert.include(elsewhere.stderr, "GITHUB_WEBHOOK_SECRET")
+    assert.include(elsewhere.stderr, join(cwd, "empty", "webhook-secret"))
 
     await service.stop()
-    const refused = await runInProcess(send, env)
-    assert.include(String(refused.error), `cannot reach http://127.0.0.1:${service.port}/webhooks/github`)
-    assert.include(String(refused.error), "ECONNREFUSED")
+    const refused = await cli(...send)
+    assert.strictEqual(refused.code, 1)
+    assert.include(refused.stderr, `cannot reach http://127.0.0.1:${service.port}/webhooks/github`)
+    assert.include(refused.stderr, "ECONNREFUSED")
   })
 })

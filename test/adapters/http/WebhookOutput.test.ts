@@ -11,7 +11,7 @@ import { RunIndexStore } from "../../../src/ports/RunIndexStore.js"
 import { StoreError } from "../../../src/ports/StoreError.js"
 import { entry } from "../../support/fixtures.js"
 import { workflowRunPayload } from "../../support/payloads.js"
-import { withVirtualTime } from "../../support/virtualTime.js"
+import { withVirtualTime } from "../../support/time.js"
 import { world } from "../../support/world.js"
 
 const secret = "secret"

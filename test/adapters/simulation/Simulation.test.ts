@@ -10,7 +10,6 @@ import {
   simulationModes,
 } from "../../../src/domain/SimulationReport.js"
 import { temporaryDirectoryLayer } from "../../support/directory.js"
-import { motoLayer } from "../../support/s3.js"
 
 const settings = (overrides: Partial<SimulationSettings>): SimulationSettings => ({
   requests: 40,
@@ -152,20 +151,6 @@ describe("simulation", () => {
             settings({ requests: 30, store: "directory", faults: "heavy", instances: 2 }),
             temporaryDirectoryLayer(),
           ),
-        )
-        assert.deepStrictEqual(report.violations, none, JSON.stringify(report.examples))
-        assert.isTrue(report.passed)
-        assert.isAbove(report.deliveries.byOutcome.patched ?? 0, 0)
-      }),
-    { timeout: 240_000 },
-  )
-
-  it.live(
-    "on S3 (moto) the same invariants hold",
-    () =>
-      Effect.gen(function* () {
-        const report = yield* Effect.promise(() =>
-          runSimulation(settings({ requests: 12, store: "s3", faults: "light" }), motoLayer()),
         )
         assert.deepStrictEqual(report.violations, none, JSON.stringify(report.examples))
         assert.isTrue(report.passed)

@@ -9,7 +9,7 @@ import { keyPath } from "../../src/domain/RunIndexKey.js"
 import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
 import { entry, runId } from "../support/fixtures.js"
 import { type S3Stub, startS3Stub } from "../support/S3Stub.js"
-import { withVirtualTime } from "../support/virtualTime.js"
+import { withVirtualTime } from "../support/time.js"
 
 const bucket = "run-index-stub"
 
