@@ -228,12 +228,14 @@ export const runIndexStoreContract = (
             yield* store.put(entry("apply", 1, "req_c"))
             yield* plant("webhooks/github/run-index/plan/run-3.json", "oops")
             yield* plant("webhooks/github/run-index/plan/notes.txt", "{}")
-            const refused = yield* store.deleteMany([
-              "webhooks/github/run-index/plan/run-1.json",
-              "webhooks/github/run-index/plan/run-3.json",
-              "webhooks/github/run-index/plan/notes.txt",
-              "webhooks/github/run-index/plan/run-404.json",
-            ])
+            const refused = yield* store.deleteMany(
+              [
+                "webhooks/github/run-index/plan/run-1.json",
+                "webhooks/github/run-index/plan/run-3.json",
+                "webhooks/github/run-index/plan/notes.txt",
+                "webhooks/github/run-index/plan/run-404.json",
+              ].map((path) => ({ path })),
+            )
             assert.deepStrictEqual(refused, [])
             const left = Chunk.toReadonlyArray(yield* Stream.runCollect(store.list()))
             assert.deepStrictEqual(
@@ -252,7 +254,10 @@ export const runIndexStoreContract = (
           yield* store.put(entry("plan", 1, "req_a"))
           yield* plant("requests/req_a.json", "{}")
           const exit = yield* Effect.exit(
-            store.deleteMany(["webhooks/github/run-index/plan/run-1.json", "requests/req_a.json"]),
+            store.deleteMany([
+              { path: "webhooks/github/run-index/plan/run-1.json" },
+              { path: "requests/req_a.json" },
+            ]),
           )
           assert.isTrue(exit._tag === "Failure" && Cause.isDie(exit.cause))
           assert.strictEqual((yield* store.get({ kind: "plan", runId: runId(1) }))._tag, "Found")
@@ -273,7 +278,7 @@ export const runIndexStoreContract = (
           )
           const valid = yield* store.list({ kind: "destroy" }).pipe(
             Stream.filter((listed) => listed._tag === "Valid"),
-            Stream.map((listed) => listed.path),
+            Stream.map(({ path, version }) => ({ path, version })),
             Stream.runCollect,
           )
           assert.strictEqual(valid.length, many)

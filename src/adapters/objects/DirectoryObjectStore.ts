@@ -2,14 +2,32 @@ import { createHash, randomBytes } from "node:crypto"
 import { hostname } from "node:os"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Duration, Effect, Either, Layer, Option, Schedule, Schema, Stream } from "effect"
+import {
+  Array as Arr,
+  Clock,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  Schedule,
+  Schema,
+  Stream,
+} from "effect"
 import { type DeleteFailure, StoreError } from "../../ports/StoreError.js"
-import { type ListedObject, ObjectStore, WriteOutcome } from "./ObjectStore.js"
+import {
+  type DeleteTarget,
+  type ListedObject,
+  ObjectStore,
+  type Paging,
+  pagingOf,
+  WriteOutcome,
+} from "./ObjectStore.js"
 
 /** One path segment of an object key; dot-files are the store's own (temp files, locks). */
 const segmentPattern = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/
 
-export interface DirectoryStoreOptions {
+export interface DirectoryStoreOptions extends Paging {
   /**
    * How long a compare-and-set waits for another writer's lock before failing with reason
    * `Throttled` (2 seconds by default): short enough that the caller's retries still answer a
@@ -29,6 +47,13 @@ export const defaultLockWait = Duration.seconds(2)
 export const defaultStaleAfter = Duration.seconds(10)
 
 const etagOf = (body: string) => `"${createHash("md5").update(body).digest("hex")}"`
+
+/**
+ * A file's version for conditional deletes, from what `stat` says: every write renames a new file
+ * into place, so a rewrite changes the inode (and mtime); no body needs reading.
+ */
+const versionOf = (info: FileSystem.File.Info) =>
+  `${Option.getOrElse(info.ino, () => 0)}-${Option.match(info.mtime, { onNone: () => 0, onSome: (mtime) => mtime.getTime() })}-${info.size}`
 
 const toStoreError =
   (operation: string, path: string) =>
@@ -94,6 +119,7 @@ export const layer = (
       const fs = yield* FileSystem.FileSystem
       const pathApi = yield* Path.Path
       const base = pathApi.resolve(root)
+      const { pageSize, deleteBatchSize } = pagingOf(options)
       const staleAfterMillis = Duration.toMillis(options.staleAfter ?? defaultStaleAfter)
       const lockWait = Duration.decode(options.lockWait ?? defaultLockWait)
       /**
@@ -451,20 +477,62 @@ export const layer = (
         yield* fs.remove(file, { force: true }).pipe(Effect.mapError(toStoreError("delete", path)))
       })
 
-      /** One file at a time (16 in flight): a directory has no batch delete; refusals are collected. */
-      const removeMany = Effect.fn("DirectoryObjectStore.deleteMany")(function* (
-        paths: ReadonlyArray<string>,
-      ) {
-        const outcomes = yield* Effect.forEach(
-          paths,
-          (path) =>
-            remove(path).pipe(
-              Effect.as(Option.none<DeleteFailure>()),
-              Effect.catchAll((error) => Effect.succeed(Option.some({ path, error }))),
+      /**
+       * Removes `path` only if it is still `version`. A directory has no conditional unlink, so the
+       * file is first renamed aside (atomic): what was moved is then judged, and put back if it
+       * changed since it was listed — unless a newer write took the path meanwhile, which wins.
+       * Only a changed file is ever missing from its path, for the moment it is aside.
+       */
+      const removeIfUnchanged = (path: string, version: string) =>
+        Effect.gen(function* () {
+          const { file, directory, name } = yield* locate(path)
+          const aside = pathApi.join(directory, `.${name}.${writerTag}.${uniqueSuffix()}.tmp`)
+          const moved = yield* fs.rename(file, aside).pipe(
+            Effect.as(true),
+            Effect.catchIf(
+              (error) => isReason(error, "NotFound"),
+              () => Effect.succeed(false),
             ),
-          { concurrency: 16 },
+          )
+          if (!moved) return Option.none<DeleteFailure>()
+          const current = versionOf(yield* fs.stat(aside))
+          if (current === version) {
+            yield* fs.remove(aside)
+            return Option.none<DeleteFailure>()
+          }
+          yield* fs.link(aside, file).pipe(
+            Effect.catchIf(
+              (error) => isReason(error, "AlreadyExists"),
+              () => Effect.void,
+            ),
+            Effect.ensuring(removeQuietly(aside)),
+          )
+          return Option.some<DeleteFailure>({
+            path,
+            error: new StoreError({
+              reason: "Conflict",
+              operation: "delete",
+              detail: `${path} changed since it was listed (version ${current}, listed ${version})`,
+            }),
+          })
+        }).pipe(Effect.mapError(toStoreError("delete", path)))
+
+      /**
+       * `deleteBatchSize` files at a time, 16 of them in flight: a directory has no batch delete;
+       * refusals are collected.
+       */
+      const removeMany = Effect.fn("DirectoryObjectStore.deleteMany")(function* (
+        targets: ReadonlyArray<DeleteTarget>,
+      ) {
+        const removeOne = ({ path, version }: DeleteTarget) =>
+          (version === undefined
+            ? Effect.as(remove(path), Option.none<DeleteFailure>())
+            : removeIfUnchanged(path, version)
+          ).pipe(Effect.catchAll((error) => Effect.succeed(Option.some<DeleteFailure>({ path, error }))))
+        const outcomes = yield* Effect.forEach(Arr.chunksOf(targets, deleteBatchSize), (batch) =>
+          Effect.forEach(batch, removeOne, { concurrency: 16 }),
         )
-        return outcomes.flatMap(Option.toArray)
+        return outcomes.flat().flatMap(Option.toArray)
       })
 
       /** Files below `relative` in key order, one directory read at a time. */
@@ -498,6 +566,7 @@ export const layer = (
                           Option.map(info.mtime, (mtime) => mtime.getTime()),
                           () => 0,
                         ),
+                        version: versionOf(info),
                       })),
                     ),
                     // One entry that cannot be read (a symlink loop, a dangling link, removed since
@@ -535,7 +604,11 @@ export const layer = (
                   const childPath = relative === "" ? child.name : `${relative}/${child.name}`
                   return child.directory
                     ? walk(childPath)
-                    : Stream.make({ path: childPath, lastModified: child.lastModified })
+                    : Stream.make({
+                        path: childPath,
+                        lastModified: child.lastModified,
+                        version: child.version,
+                      })
                 }),
               ),
             ),
@@ -545,7 +618,10 @@ export const layer = (
 
       const list = (prefix: string) => {
         const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : ""
-        return walk(folder).pipe(Stream.filter((listed) => listed.path.startsWith(prefix)))
+        return walk(folder).pipe(
+          Stream.filter((listed) => listed.path.startsWith(prefix)),
+          Stream.rechunk(pageSize),
+        )
       }
 
       return ObjectStore.of({ get, put, delete: remove, deleteMany: removeMany, list })
