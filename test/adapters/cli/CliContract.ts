@@ -145,9 +145,15 @@ export const cliContract = (name: string, makeTarget: () => Promise<CliTarget>) 
         const badBefore = await cli("sweep", "--before", "yesterday")
         assert.strictEqual(badBefore.code, 2)
         assert.include(badBefore.stdout + badBefore.stderr, '--before "yesterday"')
-        const dryRun = await cli("sweep", "--dry-run", "--json")
+        // By age (the default) every entry was written moments ago: none is expired until 2100.
+        const byAge = await cli("sweep", "--dry-run", "--json")
+        assert.strictEqual(byAge.code, 0, byAge.stderr)
+        assert.deepInclude(json(byAge), { mode: "age", dryRun: true, scanned: 4, expired: 0, kept: 4 })
+        const byAgeLater = await cli("sweep", "--dry-run", "--json", "--before", "2100-01-01T00:00:00Z")
+        assert.deepInclude(json(byAgeLater), { mode: "age", expired: 4, kept: 0, deleted: 0 })
+        const dryRun = await cli("sweep", "--read-bodies", "--dry-run", "--json")
         assert.strictEqual(dryRun.code, 0, dryRun.stderr)
-        assert.deepInclude(json(dryRun), { dryRun: true, expired: 1, invalid: 1, deleted: 0 })
+        assert.deepInclude(json(dryRun), { mode: "bodies", dryRun: true, expired: 1, invalid: 1, deleted: 0 })
         const swept = await cli("sweep", "--delete-invalid")
         assert.strictEqual(swept.code, 0, swept.stderr)
         assert.include(swept.stdout, "1 expired, 2 kept, 1 invalid; deleted 2")
@@ -155,6 +161,21 @@ export const cliContract = (name: string, makeTarget: () => Promise<CliTarget>) 
         const after = await cli("verify", "--requests", "--json")
         assert.strictEqual(after.code, 0, after.stdout)
         assert.deepInclude(json(after), { checked: 2, invalid: 0, consistent: true })
+      },
+      spawnHeavyTimeout,
+    )
+
+    it(
+      "sweep --delete-invalid deletes an invalid entry but keeps and names a key of another shape under the prefix",
+      async () => {
+        await target.plant("webhooks/github/run-index/plan/run-6006.json", "not json")
+        await target.plant("webhooks/github/run-index/plan/notes.txt", "remember the secret rotation")
+        const swept = await cli("sweep", "--delete-invalid")
+        assert.strictEqual(swept.code, 0, swept.stderr)
+        assert.include(swept.stdout, "0 expired, 2 kept, 2 invalid; deleted 1")
+        assert.include(swept.stdout, "KEPT    webhooks/github/run-index/plan/notes.txt  not an index key")
+        const verify = await cli("verify", "--json")
+        assert.deepInclude(json(verify), { checked: 3, invalid: 1, reasons: { UnrecognisedKey: 1 } })
       },
       spawnHeavyTimeout,
     )
