@@ -107,10 +107,13 @@ const main = async (mode: string, count: number, root: string | undefined) => {
   const objects: Layer.Layer<ObjectStore> =
     mode === "directory-age"
       ? await Promise.all([
-          import("@effect/platform-node/NodeContext"),
+          import("@effect/platform-node/NodeFileSystem"),
+          import("@effect/platform-node/NodePath"),
           import("../src/adapters/objects/DirectoryObjectStore.js"),
-        ]).then(([NodeContext, DirectoryObjectStore]) =>
-          DirectoryObjectStore.layer(root ?? "").pipe(Layer.provide(NodeContext.layer)),
+        ]).then(([NodeFileSystem, NodePath, DirectoryObjectStore]) =>
+          DirectoryObjectStore.layer(root ?? "").pipe(
+            Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)),
+          ),
         )
       : generatedStore(count)
   const layer = ObjectRunIndexStore.layer.pipe(
