@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from "node:crypto"
-import { readdir } from "node:fs/promises"
+import { opendir, readdir } from "node:fs/promises"
 import { hostname } from "node:os"
+import { join } from "node:path"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import {
   Array as Arr,
+  Chunk,
   Clock,
   Duration,
   Effect,
@@ -89,6 +91,15 @@ const thisHost = hostname()
 const hostTag = createHash("sha256").update(thisHost).digest("hex").slice(0, 8)
 const writerTag = `${hostTag}-${process.pid}`
 const writerTagPattern = /\.([0-9a-f]{8})-([0-9]{1,10})\.[0-9a-f]+\.tmp$/
+
+/** Every file or directory whose name starts with "." below `directory`, read a few entries at a time. */
+async function* dotFilesBelow(directory: string): AsyncGenerator<string> {
+  for await (const entry of await opendir(directory)) {
+    const path = join(directory, entry.name)
+    if (entry.name.startsWith(".")) yield path
+    if (entry.isDirectory()) yield* dotFilesBelow(path)
+  }
+}
 
 const processIsGone = (pid: number): boolean => {
   if (pid === process.pid) return false
@@ -356,17 +367,19 @@ export const layer = (
        * process is gone. Fresh ones may belong to another process working on the same directory.
        */
       const removeLeftovers = Effect.gen(function* () {
-        const entries = yield* fs.readDirectory(base, { recursive: true }).pipe(
+        let removed = 0
+        // Streamed one directory entry at a time (`opendir`): a store of a million entries must not
+        // hold a million paths to find a few dot-files (a recursive read did: ~300 MB of RSS).
+        const dotFiles = yield* Stream.runCollect(
+          Stream.fromAsyncIterable(dotFilesBelow(base), (cause) => cause as NodeJS.ErrnoException),
+        ).pipe(
           Effect.catchIf(
-            (error) => isReason(error, "NotFound"),
-            () => Effect.succeed([] as Array<string>),
+            (error) => error.code === "ENOENT",
+            () => Effect.succeed(Chunk.empty<string>()),
           ),
         )
-        let removed = 0
-        for (const relative of entries) {
-          const name = pathApi.basename(relative)
-          if (!name.startsWith(".")) continue
-          const file = pathApi.join(base, relative)
+        for (const file of dotFiles) {
+          const name = pathApi.basename(file)
           if (name.endsWith(".lock")) {
             const holder = yield* inspectLock(file).pipe(Effect.orElseSucceed(() => Option.none()))
             if (Option.isSome(holder) && holder.value.stale) {
