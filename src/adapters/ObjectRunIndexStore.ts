@@ -2,9 +2,9 @@ import { Chunk, Effect, Either, Layer, Option, Schedule, Stream } from "effect"
 import { InvalidEntry, validateEntry } from "../domain/EntryValidation.js"
 import { encodeEntry, type RunIndexEntry } from "../domain/RunIndexEntry.js"
 import { keyPath, kindPrefix, parseKeyPath, type RunIndexKey, runIndexPrefix } from "../domain/RunIndexKey.js"
-import { Claim, Listed, Lookup, RunIndexStore } from "../ports/RunIndexStore.js"
-import { StoreError } from "../ports/StoreError.js"
-import { ObjectStore, WriteCondition } from "./objects/ObjectStore.js"
+import { Claim, Listed, type ListOptions, Lookup, RunIndexStore } from "../ports/RunIndexStore.js"
+import { type DeleteTarget, StoreError } from "../ports/StoreError.js"
+import { type ListedObject, ObjectStore, WriteCondition } from "./objects/ObjectStore.js"
 
 /** Bodies fetched at once while listing: enough to hide S3 latency, few enough to bound memory. */
 const listConcurrency = 16
@@ -74,21 +74,27 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
       yield* objects.delete(keyPath(key))
     })
 
-    const removeMany = Effect.fn("RunIndexStore.deleteMany")(function* (paths: ReadonlyArray<string>) {
-      const outside = paths.find((path) => !path.startsWith(runIndexPrefix))
+    const removeMany = Effect.fn("RunIndexStore.deleteMany")(function* (
+      targets: ReadonlyArray<DeleteTarget>,
+    ) {
+      const outside = targets.find(({ path }) => !path.startsWith(runIndexPrefix))
       if (outside !== undefined) {
-        return yield* Effect.dieMessage(`${JSON.stringify(outside)} is not under ${runIndexPrefix}`)
+        return yield* Effect.dieMessage(`${JSON.stringify(outside.path)} is not under ${runIndexPrefix}`)
       }
-      return yield* objects.deleteMany(paths)
+      return yield* objects.deleteMany(targets)
     })
 
-    const readListed = (path: string): Effect.Effect<Option.Option<Listed>, StoreError> =>
+    const prefixOf = (options: ListOptions | undefined) =>
+      options?.kind === undefined ? runIndexPrefix : kindPrefix(options.kind)
+
+    const readListed = ({ path, version }: ListedObject): Effect.Effect<Option.Option<Listed>, StoreError> =>
       Effect.gen(function* () {
         const key = parseKeyPath(path)
         if (Option.isNone(key)) {
           return Option.some(
             Listed.Invalid({
               path,
+              version,
               key: undefined,
               invalid: new InvalidEntry({
                 reason: "UnrecognisedKey",
@@ -100,9 +106,9 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
         const found = yield* get(key.value)
         switch (found._tag) {
           case "Found":
-            return Option.some(Listed.Valid({ path, entry: found.entry }))
+            return Option.some(Listed.Valid({ path, version, entry: found.entry }))
           case "Invalid":
-            return Option.some(Listed.Invalid({ path, key: key.value, invalid: found.invalid }))
+            return Option.some(Listed.Invalid({ path, version, key: key.value, invalid: found.invalid }))
           case "Missing":
             return Option.none()
         }
@@ -115,15 +121,24 @@ export const layer: Layer.Layer<RunIndexStore, never, ObjectStore> = Layer.effec
       delete: remove,
       deleteMany: removeMany,
       list: (options) =>
-        objects.list(options?.kind === undefined ? runIndexPrefix : kindPrefix(options.kind)).pipe(
+        objects.list(prefixOf(options)).pipe(
           // A page's bodies at a time: Stream.mapEffect with concurrency costs ~0.5 ms an element.
           Stream.mapChunksEffect((page) =>
-            Effect.map(
-              Effect.forEach(page, ({ path }) => readListed(path), { concurrency: listConcurrency }),
-              Chunk.unsafeFromArray,
+            Effect.map(Effect.forEach(page, readListed, { concurrency: listConcurrency }), (read) =>
+              Chunk.unsafeFromArray(read.flatMap(Option.toArray)),
             ),
           ),
-          Stream.filterMap((listed) => listed),
+        ),
+      listKeys: (options) =>
+        objects.list(prefixOf(options)).pipe(
+          Stream.mapChunks(
+            Chunk.map(({ path, lastModified, version }) => ({
+              path,
+              key: Option.getOrUndefined(parseKeyPath(path)),
+              lastModified,
+              version,
+            })),
+          ),
         ),
     })
   }),

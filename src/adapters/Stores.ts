@@ -14,7 +14,7 @@ import * as ObjectDispatchLanes from "./ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "./ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "./ObjectRunIndexStore.js"
 import * as DirectoryObjectStore from "./objects/DirectoryObjectStore.js"
-import type { ObjectStore } from "./objects/ObjectStore.js"
+import type { ObjectStore, Paging } from "./objects/ObjectStore.js"
 import * as UnsupportedBucketLifecycle from "./objects/UnsupportedBucketLifecycle.js"
 import * as Settings from "./Settings.js"
 
@@ -28,6 +28,8 @@ export interface StoreChoice {
   /** Per attempt of an S3 call; the client's defaults when absent. */
   readonly s3ConnectionTimeout?: Duration.Duration
   readonly s3RequestTimeout?: Duration.Duration
+  /** Listing page and delete batch sizes; 1,000 each (S3's maxima) when absent. */
+  readonly paging?: Paging
 }
 
 /**
@@ -38,10 +40,10 @@ export const storeLayer = (choice: StoreChoice): Layer.Layer<ObjectStore | Bucke
   Option.match(choice.bucket, {
     onNone: () =>
       Layer.merge(
-        DirectoryObjectStore.layer(
-          choice.dataDirectory,
-          choice.lockWait === undefined ? {} : { lockWait: choice.lockWait },
-        ).pipe(Layer.provide(NodeContext.layer)),
+        DirectoryObjectStore.layer(choice.dataDirectory, {
+          ...choice.paging,
+          ...(choice.lockWait === undefined ? {} : { lockWait: choice.lockWait }),
+        }).pipe(Layer.provide(NodeContext.layer)),
         UnsupportedBucketLifecycle.layer(`the directory store ${choice.dataDirectory}`),
       ),
     onSome: (bucket) =>
@@ -53,7 +55,10 @@ export const storeLayer = (choice: StoreChoice): Layer.Layer<ObjectStore | Bucke
             import("./objects/S3ObjectStore.js"),
             import("./objects/S3BucketLifecycle.js"),
           ])
-          return Layer.merge(S3ObjectStore.layer({ bucket }), S3BucketLifecycle.layer({ bucket })).pipe(
+          return Layer.merge(
+            S3ObjectStore.layer({ ...choice.paging, bucket }),
+            S3BucketLifecycle.layer({ bucket }),
+          ).pipe(
             Layer.provide(
               S3Client.layer({
                 ...Option.match(choice.region, { onNone: () => ({}), onSome: (region) => ({ region }) }),

@@ -26,7 +26,16 @@ export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   }
 }
 
-/** An object a batched delete could not remove, and why; the rest of the batch was still removed. */
+/** An object to remove; with `version`, only if it is still that version (unchanged since listed). */
+export interface DeleteTarget {
+  readonly path: string
+  readonly version?: string
+}
+
+/**
+ * An object a batched delete did not remove, and why; the rest of the batch was still removed.
+ * Reason `Conflict`: it changed since it was listed (its version no longer matched), and was kept.
+ */
 export interface DeleteFailure {
   readonly path: string
   readonly error: StoreError

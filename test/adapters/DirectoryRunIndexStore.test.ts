@@ -3,6 +3,6 @@ import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
 import { temporaryDirectoryLayer } from "../support/directory.js"
 import { runIndexStoreContract } from "./RunIndexStoreContract.js"
 
-runIndexStoreContract("directory", () =>
-  ObjectRunIndexStore.layer.pipe(Layer.provideMerge(temporaryDirectoryLayer())),
+runIndexStoreContract("directory", (paging) =>
+  ObjectRunIndexStore.layer.pipe(Layer.provideMerge(temporaryDirectoryLayer(paging))),
 )

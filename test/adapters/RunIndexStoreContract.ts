@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Chunk, Effect, type Layer, Option, Stream } from "effect"
-import { ObjectStore, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
+import { ObjectStore, type Paging, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
 import type { InvalidReason } from "../../src/domain/EntryValidation.js"
 import { keyPath } from "../../src/domain/RunIndexKey.js"
 import { type Lookup, RunIndexStore } from "../../src/ports/RunIndexStore.js"
@@ -19,12 +19,14 @@ const rawBody = (path: string) =>
 
 /**
  * The behaviour every RunIndexStore adapter must have. `makeLayer` must give a fresh, empty store
- * on every build (a new bucket, a new directory, a new map).
+ * on every build (a new bucket, a new directory, a new map), paging as told.
+ * `honoursDeleteVersion`: whether a delete given a stale version keeps the object (moto 5.2.1
+ * ignores the ETag of DeleteObjects, so there that case is a known failure).
  */
 export const runIndexStoreContract = (
   name: string,
-  makeLayer: () => Layer.Layer<RunIndexStore | ObjectStore, unknown>,
-  options: { readonly manyEntries?: number } = {},
+  makeLayer: (paging?: Paging) => Layer.Layer<RunIndexStore | ObjectStore, unknown>,
+  options: { readonly honoursDeleteVersion?: boolean } = {},
 ) =>
   describe(`RunIndexStore contract: ${name}`, () => {
     const run = <A, E>(effect: Effect.Effect<A, E, RunIndexStore | ObjectStore>) =>
@@ -228,12 +230,14 @@ export const runIndexStoreContract = (
             yield* store.put(entry("apply", 1, "req_c"))
             yield* plant("webhooks/github/run-index/plan/run-3.json", "oops")
             yield* plant("webhooks/github/run-index/plan/notes.txt", "{}")
-            const refused = yield* store.deleteMany([
-              "webhooks/github/run-index/plan/run-1.json",
-              "webhooks/github/run-index/plan/run-3.json",
-              "webhooks/github/run-index/plan/notes.txt",
-              "webhooks/github/run-index/plan/run-404.json",
-            ])
+            const refused = yield* store.deleteMany(
+              [
+                "webhooks/github/run-index/plan/run-1.json",
+                "webhooks/github/run-index/plan/run-3.json",
+                "webhooks/github/run-index/plan/notes.txt",
+                "webhooks/github/run-index/plan/run-404.json",
+              ].map((path) => ({ path })),
+            )
             assert.deepStrictEqual(refused, [])
             const left = Chunk.toReadonlyArray(yield* Stream.runCollect(store.list()))
             assert.deepStrictEqual(
@@ -252,7 +256,10 @@ export const runIndexStoreContract = (
           yield* store.put(entry("plan", 1, "req_a"))
           yield* plant("requests/req_a.json", "{}")
           const exit = yield* Effect.exit(
-            store.deleteMany(["webhooks/github/run-index/plan/run-1.json", "requests/req_a.json"]),
+            store.deleteMany([
+              { path: "webhooks/github/run-index/plan/run-1.json" },
+              { path: "requests/req_a.json" },
+            ]),
           )
           assert.isTrue(exit._tag === "Failure" && Cause.isDie(exit.cause))
           assert.strictEqual((yield* store.get({ kind: "plan", runId: runId(1) }))._tag, "Found")
@@ -261,25 +268,53 @@ export const runIndexStoreContract = (
       ),
     )
 
-    const many = options.manyEntries ?? 2500
-    it.effect(`list pages through ${many} entries, and deleteMany removes them all in batches`, () =>
-      run(
+    const paging = { pageSize: 7, deleteBatchSize: 5 } as const
+    const many = 40
+    it.effect(
+      `list and listKeys page through ${many} entries ${paging.pageSize} at a time, and deleteMany removes them all in batches of ${paging.deleteBatchSize}`,
+      () =>
         Effect.gen(function* () {
           const store = yield* RunIndexStore
           yield* Effect.forEach(
             Array.from({ length: many }, (_, index) => entry("destroy", index + 1, `req_${index}`)),
             (written) => store.put(written),
-            { concurrency: 16, discard: true },
+            { concurrency: 8, discard: true },
           )
-          const valid = yield* store.list({ kind: "destroy" }).pipe(
-            Stream.filter((listed) => listed._tag === "Valid"),
-            Stream.map((listed) => listed.path),
-            Stream.runCollect,
+          const pageSizes = (chunks: Chunk.Chunk<Chunk.Chunk<unknown>>) =>
+            Chunk.toReadonlyArray(Chunk.map(chunks, Chunk.size))
+          const fullPages = [7, 7, 7, 7, 7, 5]
+          assert.deepStrictEqual(pageSizes(yield* Stream.runCollect(Stream.chunks(store.list()))), fullPages)
+          const keys = yield* Stream.runCollect(Stream.chunks(store.listKeys({ kind: "destroy" })))
+          assert.deepStrictEqual(pageSizes(keys), fullPages)
+          const listed = Chunk.toReadonlyArray(Chunk.flatten(keys))
+          assert.isTrue(listed.every((each) => each.key?.kind === "destroy" && each.version !== ""))
+          assert.deepStrictEqual(
+            yield* store.deleteMany(listed.map(({ path, version }) => ({ path, version }))),
+            [],
           )
-          assert.strictEqual(valid.length, many)
-          assert.deepStrictEqual(yield* store.deleteMany(Chunk.toReadonlyArray(valid)), [])
           assert.strictEqual(yield* Stream.runCount(store.list()), 0)
-        }),
-      ),
+        }).pipe(Effect.provide(makeLayer(paging))),
+    )
+
+    const versionTest = options.honoursDeleteVersion === false ? it.effect.fails : it.effect
+    versionTest(
+      `deleteMany given the listed version keeps an entry rewritten since, as Conflict, and removes the rest${options.honoursDeleteVersion === false ? " (fails: this server ignores the ETag of DeleteObjects)" : ""}`,
+      () =>
+        run(
+          Effect.gen(function* () {
+            const store = yield* RunIndexStore
+            yield* store.put(entry("plan", 1, "req_a"))
+            yield* store.put(entry("plan", 2, "req_b"))
+            const listed = Chunk.toReadonlyArray(yield* Stream.runCollect(store.listKeys()))
+            yield* store.put(entry("plan", 1, "req_rewritten"))
+            const refused = yield* store.deleteMany(listed.map(({ path, version }) => ({ path, version })))
+            assert.deepStrictEqual(
+              refused.map((each) => [each.path, each.error.reason]),
+              [["webhooks/github/run-index/plan/run-1.json", "Conflict"]],
+            )
+            assert.strictEqual(ownerOf(yield* store.get({ kind: "plan", runId: runId(1) })), "req_rewritten")
+            assert.strictEqual((yield* store.get({ kind: "plan", runId: runId(2) }))._tag, "Missing")
+          }),
+        ),
     )
   })

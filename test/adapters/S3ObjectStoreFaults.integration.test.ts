@@ -140,7 +140,7 @@ describe("S3 object store against faults moto cannot produce", () => {
   )
 
   it.effect(
-    "keys DeleteObjects refuses in its answer (it does not fail) are returned with their reason",
+    "keys DeleteObjects refuses in its answer (it does not fail) are returned with their reason, a changed ETag as Conflict",
     () =>
       withStub((stub) =>
         Effect.gen(function* () {
@@ -150,21 +150,32 @@ describe("S3 object store against faults moto cannot produce", () => {
               '<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
               "<Error><Key>webhooks/github/run-index/plan/run-2.json</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>" +
               "<Error><Key>webhooks/github/run-index/plan/run-3.json</Key><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>" +
+              "<Error><Key>webhooks/github/run-index/plan/run-4.json</Key><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>" +
               "</DeleteResult>",
           })
           const objects = yield* ObjectStore
-          const paths = [1, 2, 3].map((id) => `webhooks/github/run-index/plan/run-${id}.json`)
-          const refused = yield* objects.deleteMany(paths)
+          const paths = [1, 2, 3, 4].map((id) => `webhooks/github/run-index/plan/run-${id}.json`)
+          const refused = yield* objects.deleteMany(
+            paths.map((path, index) => (index === 0 ? { path } : { path, version: `"etag-${index}"` })),
+          )
           assert.deepStrictEqual(
             refused.map((each) => [each.path, each.error.reason]),
             [
               [paths[1], "AccessDenied"],
               [paths[2], "Unavailable"],
+              [paths[3], "Conflict"],
             ],
           )
           assert.include(refused[0]?.error.detail ?? "", "AccessDenied: Access Denied")
           assert.deepStrictEqual(statuses(stub), ["POST 200"])
-          assert.strictEqual(stub.requests[0]?.body.match(/<Key>/g)?.length, 3)
+          const sent = stub.requests[0]?.body ?? ""
+          assert.strictEqual(sent.match(/<Key>/g)?.length, 4)
+          // Each key listed with a version carries its ETag; the one without is deleted unconditionally.
+          assert.deepStrictEqual(sent.match(/<ETag>[^<]*<\/ETag>/g), [
+            "<ETag>&quot;etag-1&quot;</ETag>",
+            "<ETag>&quot;etag-2&quot;</ETag>",
+            "<ETag>&quot;etag-3&quot;</ETag>",
+          ])
         }).pipe(Effect.provide(storesOn(stub))),
       ),
   )

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
-import { ObjectStore, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
+import { ObjectStore, type Paging, WriteCondition } from "../../src/adapters/objects/ObjectStore.js"
 import { encodeEntry } from "../../src/domain/RunIndexEntry.js"
 import { keyPath } from "../../src/domain/RunIndexKey.js"
 import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
@@ -9,11 +9,11 @@ import { entry } from "../support/fixtures.js"
 import { motoLayer } from "../support/s3.js"
 import { runIndexStoreContract } from "./RunIndexStoreContract.js"
 
-const runIndexOnMoto = () => ObjectRunIndexStore.layer.pipe(Layer.provideMerge(motoLayer()))
+const runIndexOnMoto = (paging?: Paging) =>
+  ObjectRunIndexStore.layer.pipe(Layer.provideMerge(motoLayer(paging)))
 
-// 1500 entries make the listing follow a continuation token to a second page; moto serves a few
-// hundred requests a second, so more would mostly add time.
-runIndexStoreContract("s3 on moto", runIndexOnMoto, { manyEntries: 1500 })
+// moto 5.2.1 deletes a key whatever ETag DeleteObjects names for it.
+runIndexStoreContract("s3 on moto", runIndexOnMoto, { honoursDeleteVersion: false })
 
 describe("S3 run index on moto", () => {
   it.effect(

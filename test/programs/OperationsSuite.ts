@@ -255,11 +255,11 @@ export const operationsSuite = (name: string, makeLayer: () => Layer.Layer<Store
         ),
     )
 
-    it.effect("a dry-run sweep counts the expired entries and deletes nothing", () =>
+    it.effect("a dry-run sweep reading bodies counts the expired entries and deletes nothing", () =>
       run(
         Effect.gen(function* () {
           const before = yield* listedPaths
-          const report = yield* sweepIndex({ dryRun: true })
+          const report = yield* sweepIndex({ dryRun: true, readBodies: true, beforeMillis: now })
           assert.deepStrictEqual(
             [report.cutoff, report.scanned, report.expired, report.kept, report.invalid, report.deleted],
             ["2025-06-01T00:00:00.000Z", 9, 3, 3, 3, 0],
@@ -269,39 +269,66 @@ export const operationsSuite = (name: string, makeLayer: () => Layer.Layer<Store
       ),
     )
 
-    it.effect("sweep deletes the expired entries and keeps the fresh and, by default, the invalid ones", () =>
-      run(
-        Effect.gen(function* () {
-          const report = yield* sweepIndex()
-          assert.deepStrictEqual(
-            [report.scanned, report.expired, report.kept, report.invalid, report.deleted, report.failed],
-            [9, 3, 3, 3, 3, 0],
-          )
-          assert.deepStrictEqual(report.invalidReasons, { NotJson: 1, KindMismatch: 1, UnrecognisedKey: 1 })
-          assert.deepStrictEqual(yield* listedPaths, [
-            pathOf("apply", 201),
-            pathOf("apply", 501),
-            "webhooks/github/run-index/cleanup/run-802.json",
-            pathOf("destroy", 401),
-            "webhooks/github/run-index/plan/notes.txt",
-            "webhooks/github/run-index/plan/run-801.json",
-          ])
-        }),
-      ),
+    it.effect(
+      "sweep reading bodies deletes the expired entries and keeps the fresh and, by default, the invalid ones",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const report = yield* sweepIndex({ readBodies: true, beforeMillis: now })
+            assert.deepStrictEqual(
+              [report.scanned, report.expired, report.kept, report.invalid, report.deleted, report.failed],
+              [9, 3, 3, 3, 3, 0],
+            )
+            assert.deepStrictEqual(report.invalidReasons, { NotJson: 1, KindMismatch: 1, UnrecognisedKey: 1 })
+            assert.deepStrictEqual(yield* listedPaths, [
+              pathOf("apply", 201),
+              pathOf("apply", 501),
+              "webhooks/github/run-index/cleanup/run-802.json",
+              pathOf("destroy", 401),
+              "webhooks/github/run-index/plan/notes.txt",
+              "webhooks/github/run-index/plan/run-801.json",
+            ])
+          }),
+        ),
     )
 
-    it.effect("sweep with deleteInvalid deletes the invalid entries too", () =>
-      run(
-        Effect.gen(function* () {
-          const report = yield* sweepIndex({ deleteInvalid: true })
-          assert.deepStrictEqual([report.expired, report.invalid, report.deleted], [3, 3, 6])
-          assert.deepStrictEqual(yield* listedPaths, [
-            pathOf("apply", 201),
-            pathOf("apply", 501),
-            pathOf("destroy", 401),
-          ])
-        }),
-      ),
+    it.effect(
+      "sweep with deleteInvalid deletes the invalid entries too, but not a key of another shape under the prefix",
+      () =>
+        run(
+          Effect.gen(function* () {
+            const report = yield* sweepIndex({ deleteInvalid: true, beforeMillis: now })
+            assert.deepStrictEqual(
+              [report.mode, report.expired, report.invalid, report.foreign, report.deleted],
+              ["bodies", 3, 3, 1, 5],
+            )
+            assert.deepStrictEqual(report.foreignKeys, ["webhooks/github/run-index/plan/notes.txt"])
+            assert.deepStrictEqual(yield* listedPaths, [
+              pathOf("apply", 201),
+              pathOf("apply", 501),
+              pathOf("destroy", 401),
+              "webhooks/github/run-index/plan/notes.txt",
+            ])
+          }),
+        ),
+    )
+
+    it.effect(
+      "sweep by age deletes every entry of the index's shape written more than the retention before the cutoff, unread, and keeps a key of another shape",
+      () =>
+        run(
+          Effect.gen(function* () {
+            // Everything was just written: long past the retention by 2100, whatever the store's clock.
+            const report = yield* sweepIndex({ beforeMillis: Date.parse("2100-01-01T00:00:00.000Z") })
+            assert.deepStrictEqual(
+              [report.mode, report.scanned, report.expired, report.kept, report.foreign, report.deleted],
+              ["age", 9, 8, 0, 1, 8],
+            )
+            assert.deepStrictEqual(yield* listedPaths, ["webhooks/github/run-index/plan/notes.txt"])
+            const kept = yield* sweepIndex({ beforeMillis: now })
+            assert.deepStrictEqual([kept.scanned, kept.expired, kept.deleted], [1, 0, 0])
+          }),
+        ),
     )
 
     it.effect(
@@ -309,9 +336,12 @@ export const operationsSuite = (name: string, makeLayer: () => Layer.Layer<Store
       () =>
         run(
           Effect.gen(function* () {
-            const apply = yield* sweepIndex({ kind: "apply" })
+            const apply = yield* sweepIndex({ kind: "apply", readBodies: true, beforeMillis: now })
             assert.deepStrictEqual([apply.scanned, apply.expired, apply.deleted], [3, 1, 1])
-            const early = yield* sweepIndex({ beforeMillis: Date.parse("2025-04-01T00:00:00.000Z") })
+            const early = yield* sweepIndex({
+              readBodies: true,
+              beforeMillis: Date.parse("2025-04-01T00:00:00.000Z"),
+            })
             assert.deepStrictEqual(
               [early.cutoff, early.expired, early.deleted],
               ["2025-04-01T00:00:00.000Z", 1, 1],

@@ -38,44 +38,46 @@ export const callsPerThousand = (calls: ObjectStoreCalls, entries: number) => {
   }
 }
 
+/** `objects` with every call counted into `calls`. */
+export const countCalls = (objects: ObjectStore["Type"], calls: ObjectStoreCalls): ObjectStore["Type"] =>
+  ObjectStore.of({
+    get: (path) =>
+      Effect.zipRight(
+        Effect.sync(() => calls.gets++),
+        objects.get(path),
+      ),
+    put: (path, body, condition) =>
+      Effect.zipRight(
+        Effect.sync(() => calls.puts++),
+        objects.put(path, body, condition),
+      ),
+    delete: (path) =>
+      Effect.zipRight(
+        Effect.sync(() => calls.deletes++),
+        objects.delete(path),
+      ),
+    deleteMany: (targets) =>
+      Effect.zipRight(
+        Effect.sync(() => {
+          calls.deleteManys += 1
+          calls.largestDeleteBatch = Math.max(calls.largestDeleteBatch, targets.length)
+          calls.listPagesAtFirstDelete ??= calls.listPages
+        }),
+        objects.deleteMany(targets),
+      ),
+    list: (prefix) =>
+      objects.list(prefix).pipe(
+        Stream.mapChunks((page) => {
+          calls.listPages += 1
+          calls.largestListPage = Math.max(calls.largestListPage, Chunk.size(page))
+          return page
+        }),
+      ),
+  })
+
 /** The object store below, with every call counted into `calls`. */
 export const countingObjectStore = (calls: ObjectStoreCalls) =>
   Layer.effect(
     ObjectStore,
-    Effect.map(ObjectStore, (objects) =>
-      ObjectStore.of({
-        get: (path) =>
-          Effect.zipRight(
-            Effect.sync(() => calls.gets++),
-            objects.get(path),
-          ),
-        put: (path, body, condition) =>
-          Effect.zipRight(
-            Effect.sync(() => calls.puts++),
-            objects.put(path, body, condition),
-          ),
-        delete: (path) =>
-          Effect.zipRight(
-            Effect.sync(() => calls.deletes++),
-            objects.delete(path),
-          ),
-        deleteMany: (paths) =>
-          Effect.zipRight(
-            Effect.sync(() => {
-              calls.deleteManys += 1
-              calls.largestDeleteBatch = Math.max(calls.largestDeleteBatch, paths.length)
-              calls.listPagesAtFirstDelete ??= calls.listPages
-            }),
-            objects.deleteMany(paths),
-          ),
-        list: (prefix) =>
-          objects.list(prefix).pipe(
-            Stream.mapChunks((page) => {
-              calls.listPages += 1
-              calls.largestListPage = Math.max(calls.largestListPage, Chunk.size(page))
-              return page
-            }),
-          ),
-      }),
-    ),
+    Effect.map(ObjectStore, (objects) => countCalls(objects, calls)),
   )

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto"
 import { CreateBucketCommand } from "@aws-sdk/client-s3"
 import { Context, Effect, Layer } from "effect"
 import { inject } from "vitest"
-import type { ObjectStore } from "../../src/adapters/objects/ObjectStore.js"
+import type { ObjectStore, Paging } from "../../src/adapters/objects/ObjectStore.js"
 import * as S3Client from "../../src/adapters/objects/S3Client.js"
 import * as S3ObjectStore from "../../src/adapters/objects/S3ObjectStore.js"
 
@@ -31,7 +31,9 @@ export const freshBucketName = () => `run-index-test-${randomUUID().replaceAll("
 /** The name of the bucket `motoLayer` created. */
 export class MotoBucket extends Context.Tag("test/MotoBucket")<MotoBucket, string>() {}
 
-export const motoLayer = (): Layer.Layer<ObjectStore | S3Client.S3ClientService | MotoBucket, Error> => {
+export const motoLayer = (
+  paging: Paging = {},
+): Layer.Layer<ObjectStore | S3Client.S3ClientService | MotoBucket, Error> => {
   const endpoint = motoEndpoint()
   const objectStore = Layer.unwrapEffect(
     Effect.gen(function* () {
@@ -41,7 +43,7 @@ export const motoLayer = (): Layer.Layer<ObjectStore | S3Client.S3ClientService 
         try: (signal) => client.send(new CreateBucketCommand({ Bucket: bucket }), { abortSignal: signal }),
         catch: (cause) => new Error(`could not create bucket ${bucket} on moto at ${endpoint}`, { cause }),
       })
-      return Layer.merge(S3ObjectStore.layer({ bucket }), Layer.succeed(MotoBucket, bucket))
+      return Layer.merge(S3ObjectStore.layer({ ...paging, bucket }), Layer.succeed(MotoBucket, bucket))
     }),
   )
   return objectStore.pipe(Layer.provideMerge(S3Client.layer({ endpoint, region })))

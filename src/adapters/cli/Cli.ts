@@ -31,7 +31,7 @@ import { applyLifecycle, showLifecycle } from "../../programs/Lifecycle.js"
 import { reconcileAll, reconcileRequest } from "../../programs/Reconcile.js"
 import { recoverDeliveries } from "../../programs/Recover.js"
 import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIndex.js"
-import { sweepIndex } from "../../programs/Sweep.js"
+import { type SweepProgress, type SweepReport, sweepIndex } from "../../programs/Sweep.js"
 import { replayParked } from "../../programs/Webhooks.js"
 import { dispatchResultJson } from "../DispatchOutput.js"
 import {
@@ -294,6 +294,47 @@ const dryRun = Options.boolean("dry-run").pipe(
   Options.withDescription("report what would change, change nothing"),
 )
 
+/**
+ * The sweep's progress on stderr, after each listing page: rewritten in place on a terminal, else a
+ * line every 10 seconds (a log gets a few lines for a long scan, none for a short one).
+ */
+const sweepProgress = (label: string) => {
+  const interactive = process.stderr.isTTY === true
+  let lastLineMillis = 0
+  const line = ({ seen, deleted, elapsedMillis }: SweepProgress) =>
+    `${label}: ${seen.toLocaleString("en")} entries seen, ${deleted.toLocaleString("en")} deleted, ${(elapsedMillis / 1000).toFixed(1)} s`
+  return {
+    onPage: (progress: SweepProgress) => {
+      if (interactive) {
+        process.stderr.write(`\r\x1b[K${line(progress)}`)
+      } else if (progress.elapsedMillis - lastLineMillis >= 10_000) {
+        lastLineMillis = progress.elapsedMillis
+        process.stderr.write(`${line(progress)}\n`)
+      }
+    },
+    done: () => {
+      if (interactive) process.stderr.write("\r\x1b[K")
+    },
+  }
+}
+
+const describeSweep = (report: SweepReport): string => {
+  const verb = report.dryRun ? "would delete" : "deleted"
+  const removed = report.dryRun ? report.expired : report.deleted
+  const judged =
+    report.mode === "age"
+      ? `scanned ${report.scanned} entries by age (written before ${report.writtenBefore}: ${report.retentionDays} days before ${report.cutoff})`
+      : `scanned ${report.scanned} entries expiring before ${report.cutoff}`
+  return (
+    `${report.dryRun ? "dry run: " : ""}${judged}: ` +
+    `${report.expired} expired, ${report.kept} kept` +
+    (report.mode === "bodies" ? `, ${report.invalid} invalid` : "") +
+    `; ${verb} ${removed}` +
+    (report.changed > 0 ? `; ${report.changed} rewritten since listed and kept` : "") +
+    (report.failed > 0 ? `; ${report.failed} could not be deleted` : "")
+  )
+}
+
 const sweep = Command.make(
   "sweep",
   {
@@ -302,46 +343,54 @@ const sweep = Command.make(
     before: decodedOption("before", InstantFromIso).pipe(
       Options.optional,
       Options.withDescription(
-        "delete entries whose expiresAt is before this time (ISO-8601, e.g. 2025-01-15T00:00:00Z) instead of before now",
+        "delete entries expiring before this time (ISO-8601, e.g. 2025-01-15T00:00:00Z) instead of before now",
+      ),
+    ),
+    readBodies: Options.boolean("read-bodies").pipe(
+      Options.withDescription(
+        "judge each entry by the expiresAt in its body (one GET per entry) instead of by age, and report invalid entries",
       ),
     ),
     deleteInvalid: Options.boolean("delete-invalid").pipe(
-      Options.withDescription("delete invalid entries too (by default they are only reported)"),
+      Options.withDescription(
+        "delete invalid entries too (reads bodies, as --read-bodies); keys not of the index's shape are only reported",
+      ),
     ),
     json,
   },
   (input) =>
     Effect.gen(function* () {
-      const progress = progressReporter(input.dryRun ? "sweeping (dry run)" : "sweeping")
+      const progress = sweepProgress(input.dryRun ? "sweeping (dry run)" : "sweeping")
       const report = yield* sweepIndex({
         ...listOptions(input.kind),
+        readBodies: input.readBodies,
         dryRun: input.dryRun,
         deleteInvalid: input.deleteInvalid,
-        onEntry: progress.onEntry,
+        onPage: progress.onPage,
         ...Option.match(input.before, { onNone: () => ({}), onSome: (beforeMillis) => ({ beforeMillis }) }),
       }).pipe(Effect.ensuring(Effect.sync(progress.done)))
       if (input.json) {
         yield* printJson(report)
       } else {
-        const verb = report.dryRun ? "would delete" : "deleted"
-        const removed = report.dryRun
-          ? report.expired + (input.deleteInvalid ? report.invalid : 0)
-          : report.deleted
-        yield* Console.log(
-          `${report.dryRun ? "dry run: " : ""}scanned ${report.scanned} entries expiring before ${report.cutoff}: ` +
-            `${report.expired} expired, ${report.kept} kept, ${report.invalid} invalid; ${verb} ${removed}` +
-            (report.failed > 0 ? `; ${report.failed} could not be deleted` : ""),
-        )
+        yield* Console.log(describeSweep(report))
         if (report.invalid > 0) {
           yield* Console.log(
             input.deleteInvalid
-              ? "invalid entries are deleted with the expired ones (--delete-invalid):"
+              ? "invalid entries are deleted with the expired ones (--delete-invalid), keys not of the index's shape excepted:"
               : "invalid entries were kept; look at them with run-index verify, or delete them with --delete-invalid:",
           )
           yield* printCounts(report.invalidReasons)
         }
         for (const invalid of report.invalidEntries) {
           yield* Console.log(`INVALID ${invalid.path}  ${invalid.reason}: ${invalid.detail}`)
+        }
+        if (report.foreign > 0) {
+          yield* Console.log(
+            `${report.foreign} ${report.foreign === 1 ? "key is" : "keys are"} not of the index's shape (<kind>/run-<runId>.json) and ${report.foreign === 1 ? "was" : "were"} kept:`,
+          )
+        }
+        for (const path of report.foreignKeys) {
+          yield* Console.log(`KEPT    ${path}  not an index key`)
         }
         for (const failure of report.failures) {
           yield* Console.log(`FAILED  ${failure.path}  ${failure.reason}: ${failure.detail}`)
@@ -351,7 +400,7 @@ const sweep = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    "delete entries whose expiresAt is past, in batches (for stores without a lifecycle rule); exit 1 when some could not be deleted",
+    "delete expired entries a listing page at a time, one batched delete per page (for stores without a lifecycle rule): by age as a lifecycle rule does (written more than RUN_INDEX_RETENTION_DAYS ago), or by each body's expiresAt with --read-bodies; exit 1 when some could not be deleted",
   ),
 )
 

@@ -1,16 +1,37 @@
 import { createHash, randomBytes } from "node:crypto"
+import { opendir, readdir } from "node:fs/promises"
 import { hostname } from "node:os"
+import { join } from "node:path"
 import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { Clock, Duration, Effect, Either, Layer, Option, Schedule, Schema, Stream } from "effect"
+import {
+  Array as Arr,
+  Chunk,
+  Clock,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  Schedule,
+  Schema,
+  Stream,
+} from "effect"
 import { type DeleteFailure, StoreError } from "../../ports/StoreError.js"
-import { type ListedObject, ObjectStore, WriteOutcome } from "./ObjectStore.js"
+import {
+  type DeleteTarget,
+  type ListedObject,
+  ObjectStore,
+  type Paging,
+  pagingOf,
+  WriteOutcome,
+} from "./ObjectStore.js"
 
 /** One path segment of an object key; dot-files are the store's own (temp files, locks). */
 const segmentPattern = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/
 
-export interface DirectoryStoreOptions {
+export interface DirectoryStoreOptions extends Paging {
   /**
    * How long a compare-and-set waits for another writer's lock before failing with reason
    * `Throttled` (2 seconds by default): short enough that the caller's retries still answer a
@@ -30,6 +51,13 @@ export const defaultLockWait = Duration.seconds(2)
 export const defaultStaleAfter = Duration.seconds(10)
 
 const etagOf = (body: string) => `"${createHash("md5").update(body).digest("hex")}"`
+
+/**
+ * A file's version for conditional deletes, from what `stat` says: every write renames a new file
+ * into place, so a rewrite changes the inode (and mtime); no body needs reading.
+ */
+const versionOf = (info: FileSystem.File.Info) =>
+  `${Option.getOrElse(info.ino, () => 0)}-${Option.match(info.mtime, { onNone: () => 0, onSome: (mtime) => mtime.getTime() })}-${info.size}`
 
 const toStoreError =
   (operation: string, path: string) =>
@@ -65,6 +93,15 @@ const hostTag = createHash("sha256").update(thisHost).digest("hex").slice(0, 8)
 const writerTag = `${hostTag}-${process.pid}`
 const writerTagPattern = /\.([0-9a-f]{8})-([0-9]{1,10})\.[0-9a-f]+\.tmp$/
 
+/** Every file or directory whose name starts with "." below `directory`, read a few entries at a time. */
+async function* dotFilesBelow(directory: string): AsyncGenerator<string> {
+  for await (const entry of await opendir(directory)) {
+    const path = join(directory, entry.name)
+    if (entry.name.startsWith(".")) yield path
+    if (entry.isDirectory()) yield* dotFilesBelow(path)
+  }
+}
+
 const processIsGone = (pid: number): boolean => {
   if (pid === process.pid) return false
   try {
@@ -95,6 +132,7 @@ export const layer = (
       const fs = yield* FileSystem.FileSystem
       const pathApi = yield* Path.Path
       const base = pathApi.resolve(root)
+      const { pageSize, deleteBatchSize } = pagingOf(options)
       const staleAfterMillis = Duration.toMillis(options.staleAfter ?? defaultStaleAfter)
       const lockWait = Duration.decode(options.lockWait ?? defaultLockWait)
       /**
@@ -330,17 +368,19 @@ export const layer = (
        * process is gone. Fresh ones may belong to another process working on the same directory.
        */
       const removeLeftovers = Effect.gen(function* () {
-        const entries = yield* fs.readDirectory(base, { recursive: true }).pipe(
+        let removed = 0
+        // Streamed one directory entry at a time (`opendir`): a store of a million entries must not
+        // hold a million paths to find a few dot-files (a recursive read did: ~300 MB of RSS).
+        const dotFiles = yield* Stream.runCollect(
+          Stream.fromAsyncIterable(dotFilesBelow(base), (cause) => cause as NodeJS.ErrnoException),
+        ).pipe(
           Effect.catchIf(
-            (error) => isReason(error, "NotFound"),
-            () => Effect.succeed([] as Array<string>),
+            (error) => error.code === "ENOENT",
+            () => Effect.succeed(Chunk.empty<string>()),
           ),
         )
-        let removed = 0
-        for (const relative of entries) {
-          const name = pathApi.basename(relative)
-          if (!name.startsWith(".")) continue
-          const file = pathApi.join(base, relative)
+        for (const file of dotFiles) {
+          const name = pathApi.basename(file)
           if (name.endsWith(".lock")) {
             const holder = yield* inspectLock(file).pipe(Effect.orElseSucceed(() => Option.none()))
             if (Option.isSome(holder) && holder.value.stale) {
@@ -452,101 +492,184 @@ export const layer = (
         yield* fs.remove(file, { force: true }).pipe(Effect.mapError(toStoreError("delete", path)))
       })
 
-      /** One file at a time (16 in flight): a directory has no batch delete; refusals are collected. */
-      const removeMany = Effect.fn("DirectoryObjectStore.deleteMany")(function* (
-        paths: ReadonlyArray<string>,
-      ) {
-        const outcomes = yield* Effect.forEach(
-          paths,
-          (path) =>
-            remove(path).pipe(
-              Effect.as(Option.none<DeleteFailure>()),
-              Effect.catchAll((error) => Effect.succeed(Option.some({ path, error }))),
-            ),
-          { concurrency: 16 },
-        )
-        return outcomes.flatMap(Option.toArray)
-      })
-
-      /** Files below `relative` in key order, one directory read at a time. */
-      const walk = (relative: string): Stream.Stream<ListedObject, StoreError> =>
-        Stream.unwrap(
-          fs.readDirectory(pathApi.join(base, relative)).pipe(
+      /**
+       * Removes `path` only if it is still `version`. A directory has no conditional unlink, so the
+       * file is first renamed aside (atomic): what was moved is then judged, and put back if it
+       * changed since it was listed — unless a newer write took the path meanwhile, which wins.
+       * Only a changed file is ever missing from its path, for the moment it is aside.
+       */
+      const removeIfUnchanged = (path: string, version: string) =>
+        Effect.gen(function* () {
+          const { file, directory, name } = yield* locate(path)
+          const aside = pathApi.join(directory, `.${name}.${writerTag}.${uniqueSuffix()}.tmp`)
+          const moved = yield* fs.rename(file, aside).pipe(
+            Effect.as(true),
             Effect.catchIf(
               (error) => isReason(error, "NotFound"),
-              () => Effect.succeed([] as Array<string>),
+              () => Effect.succeed(false),
             ),
-            Effect.flatMap((names) =>
-              Effect.forEach(
-                names.filter((name) => !name.startsWith(".")),
-                (name) =>
-                  fs.stat(pathApi.join(base, relative, name)).pipe(
-                    // A link to a directory is not followed: it could lead back up, and keys are
-                    // real files in real directories. (Directories are few; files skip this check.)
-                    Effect.flatMap((info) =>
-                      info.type !== "Directory"
-                        ? Effect.succeed(Option.some(info))
-                        : fs.readLink(pathApi.join(base, relative, name)).pipe(
-                            Effect.as(Option.none<FileSystem.File.Info>()),
-                            Effect.orElseSucceed(() => Option.some(info)),
-                          ),
-                    ),
-                    Effect.map(
-                      Option.map((info) => ({
-                        name,
-                        directory: info.type === "Directory",
-                        lastModified: Option.getOrElse(
-                          Option.map(info.mtime, (mtime) => mtime.getTime()),
-                          () => 0,
-                        ),
-                      })),
-                    ),
-                    // One entry that cannot be read (a symlink loop, a dangling link, removed since
-                    // the directory was read) is left out, not the failure of the whole listing.
-                    Effect.catchAll((error) =>
-                      isReason(error, "NotFound")
-                        ? Effect.succeedNone
-                        : Effect.as(
-                            Effect.logWarning(
-                              "directory store: an entry that cannot be read is left out",
-                            ).pipe(
-                              Effect.annotateLogs({
-                                entry: relative === "" ? name : `${relative}/${name}`,
-                                reason: error.message,
-                              }),
-                            ),
-                            Option.none(),
-                          ),
-                    ),
+          )
+          if (!moved) return Option.none<DeleteFailure>()
+          const current = versionOf(yield* fs.stat(aside))
+          if (current === version) {
+            yield* fs.remove(aside)
+            return Option.none<DeleteFailure>()
+          }
+          yield* fs.link(aside, file).pipe(
+            Effect.catchIf(
+              (error) => isReason(error, "AlreadyExists"),
+              () => Effect.void,
+            ),
+            Effect.ensuring(removeQuietly(aside)),
+          )
+          return Option.some<DeleteFailure>({
+            path,
+            error: new StoreError({
+              reason: "Conflict",
+              operation: "delete",
+              detail: `${path} changed since it was listed (version ${current}, listed ${version})`,
+            }),
+          })
+        }).pipe(Effect.mapError(toStoreError("delete", path)))
+
+      /**
+       * `deleteBatchSize` files at a time, 16 of them in flight: a directory has no batch delete;
+       * refusals are collected.
+       */
+      const removeMany = Effect.fn("DirectoryObjectStore.deleteMany")(function* (
+        targets: ReadonlyArray<DeleteTarget>,
+      ) {
+        const removeOne = ({ path, version }: DeleteTarget) =>
+          (version === undefined
+            ? Effect.as(remove(path), Option.none<DeleteFailure>())
+            : removeIfUnchanged(path, version)
+          ).pipe(Effect.catchAll((error) => Effect.succeed(Option.some<DeleteFailure>({ path, error }))))
+        const outcomes = yield* Effect.forEach(Arr.chunksOf(targets, deleteBatchSize), (batch) =>
+          Effect.forEach(batch, removeOne, { concurrency: 16 }),
+        )
+        return outcomes.flat().flatMap(Option.toArray)
+      })
+
+      /** A file's listing facts, or `None` when it is gone, unreadable or a link to a directory. */
+      const statFile = (relative: string, name: string) =>
+        fs.stat(pathApi.join(base, relative, name)).pipe(
+          Effect.map((info) =>
+            // A link to a directory is not followed: it could lead back up, and keys are real files
+            // in real directories (those the directory read named as directories).
+            info.type === "Directory"
+              ? Option.none<ListedObject>()
+              : Option.some({
+                  path: relative === "" ? name : `${relative}/${name}`,
+                  lastModified: Option.getOrElse(
+                    Option.map(info.mtime, (mtime) => mtime.getTime()),
+                    () => 0,
                   ),
-                { concurrency: 16 },
-              ),
-            ),
-            Effect.map((children) =>
-              children
-                .flatMap(Option.toArray)
-                .map((child) => ({ ...child, sortKey: child.directory ? `${child.name}/` : child.name }))
-                .sort((left, right) =>
-                  left.sortKey < right.sortKey ? -1 : left.sortKey > right.sortKey ? 1 : 0,
-                ),
-            ),
-            Effect.map((children) =>
-              Stream.fromIterable(children).pipe(
-                Stream.flatMap((child) => {
-                  const childPath = relative === "" ? child.name : `${relative}/${child.name}`
-                  return child.directory
-                    ? walk(childPath)
-                    : Stream.make({ path: childPath, lastModified: child.lastModified })
+                  version: versionOf(info),
                 }),
-              ),
-            ),
-            Effect.mapError(toStoreError("list", relative)),
           ),
+          // One entry that cannot be read (a symlink loop, a dangling link, removed since the
+          // directory was read) is left out, not the failure of the whole listing.
+          Effect.catchAll((error) =>
+            isReason(error, "NotFound")
+              ? Effect.succeedNone
+              : Effect.as(
+                  Effect.logWarning("directory store: an entry that cannot be read is left out").pipe(
+                    Effect.annotateLogs({
+                      entry: relative === "" ? name : `${relative}/${name}`,
+                      reason: error.message,
+                    }),
+                  ),
+                  Option.none(),
+                ),
+          ),
+        )
+
+      /**
+       * The names in `relative` in key order (a directory sorts as `name/`, as its keys do in a
+       * bucket), and which are directories. `@effect/platform` reads names only; the types come
+       * from `readdir` with file types, so files need no `stat` until their page is listed.
+       */
+      const readFolder = (relative: string) =>
+        Effect.tryPromise({
+          try: () => readdir(pathApi.join(base, relative), { withFileTypes: true }),
+          catch: (cause) => cause as NodeJS.ErrnoException,
+        }).pipe(
+          Effect.map((entries) => {
+            const directories = new Set<string>()
+            const names: Array<string> = []
+            for (const each of entries) {
+              if (each.name.startsWith(".")) continue
+              names.push(each.name)
+              if (each.isDirectory()) directories.add(each.name)
+            }
+            const sortKey = (name: string) => (directories.has(name) ? `${name}/` : name)
+            names.sort((left, right) => {
+              const [a, b] = [sortKey(left), sortKey(right)]
+              return a < b ? -1 : a > b ? 1 : 0
+            })
+            return { names, directories }
+          }),
+          Effect.catchIf(
+            (error) => error.code === "ENOENT",
+            () => Effect.succeed({ names: [] as Array<string>, directories: new Set<string>() }),
+          ),
+          Effect.mapError(
+            (cause) =>
+              new StoreError({
+                reason: cause.code === "EACCES" || cause.code === "EPERM" ? "AccessDenied" : "Unavailable",
+                operation: "list",
+                detail: `${relative}: ${cause.message}`,
+                cause,
+              }),
+          ),
+        )
+
+      /**
+       * Files below `relative` in key order: one folder's names at a time, files stat'ed a page at a
+       * time as the stream reaches them, so a folder of 200,000 entries holds their names, not their facts.
+       */
+      const walk = (relative: string): Stream.Stream<ListedObject, StoreError> =>
+        Stream.unwrap(
+          Effect.map(readFolder(relative), ({ names, directories }) => {
+            const segments: Array<{ readonly directory: string } | { readonly files: Array<string> }> = []
+            let files: Array<string> = []
+            for (const name of names) {
+              if (directories.has(name)) {
+                if (files.length > 0) segments.push({ files })
+                files = []
+                segments.push({ directory: name })
+              } else {
+                files.push(name)
+                if (files.length === pageSize) {
+                  segments.push({ files })
+                  files = []
+                }
+              }
+            }
+            if (files.length > 0) segments.push({ files })
+            return Stream.fromIterable(segments).pipe(
+              Stream.flatMap((segment) =>
+                "directory" in segment
+                  ? walk(relative === "" ? segment.directory : `${relative}/${segment.directory}`)
+                  : Stream.fromIterableEffect(
+                      Effect.map(
+                        Effect.forEach(segment.files, (name) => statFile(relative, name), {
+                          concurrency: 16,
+                        }),
+                        (listed) => listed.flatMap(Option.toArray),
+                      ),
+                    ),
+              ),
+            )
+          }),
         )
 
       const list = (prefix: string) => {
         const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : ""
-        return walk(folder).pipe(Stream.filter((listed) => listed.path.startsWith(prefix)))
+        return walk(folder).pipe(
+          Stream.filter((listed) => listed.path.startsWith(prefix)),
+          Stream.rechunk(pageSize),
+        )
       }
 
       return ObjectStore.of({ get, put, delete: remove, deleteMany: removeMany, list })

@@ -32,7 +32,7 @@ export const wrap = (objects: ObjectStore["Type"], state: Ref.Ref<FaultSwitchSta
         fail ? Effect.fail(slowDown("put")) : objects.put(path, body, condition),
       ),
     delete: (path) => objects.delete(path),
-    deleteMany: (paths) => objects.deleteMany(paths),
+    deleteMany: (targets) => objects.deleteMany(targets),
     list: (prefix) =>
       Stream.unwrap(
         Effect.map(failing(prefix), (fail) => (fail ? Stream.fail(slowDown("list")) : objects.list(prefix))),

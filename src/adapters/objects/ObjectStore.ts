@@ -1,5 +1,7 @@
 import { Context, Data, type Effect, type Option, type Stream } from "effect"
-import type { DeleteFailure, StoreError } from "../../ports/StoreError.js"
+import type { DeleteFailure, DeleteTarget, StoreError } from "../../ports/StoreError.js"
+
+export type { DeleteTarget } from "../../ports/StoreError.js"
 
 /** A stored object's body and the tag that changes whenever the body does (S3's ETag). */
 export interface StoredObject {
@@ -24,8 +26,36 @@ export const WriteOutcome = Data.taggedEnum<WriteOutcome>()
 
 export interface ListedObject {
   readonly path: string
-  /** Orders modifications: epoch ms on S3 and the directory, a write counter in memory. */
+  /** When the object was last written, epoch ms (S3 and its listing: to the second). */
   readonly lastModified: number
+  /**
+   * This version of the object, for a conditional delete: S3's ETag (as the listing gives it), the
+   * memory store's ETag, the directory store's file identity (inode, mtime and size: its ETag would
+   * take reading the file). A rewrite changes it.
+   */
+  readonly version: string
+}
+
+/** How a store pages listings and batches deletes; today's S3 maxima unless a layer is told otherwise. */
+export interface Paging {
+  /** Keys per listing page (S3 `MaxKeys`); a listing's stream chunks are these pages. */
+  readonly pageSize?: number
+  /** Keys per batched delete (one S3 `DeleteObjects` call). */
+  readonly deleteBatchSize?: number
+}
+
+export const defaultPageSize = 1000
+export const defaultDeleteBatchSize = 1000
+
+/** The paging a layer was given, defaults filled in; a size below 1 is a defect of the caller. */
+export const pagingOf = (paging: Paging = {}): Required<Paging> => {
+  const pageSize = paging.pageSize ?? defaultPageSize
+  const deleteBatchSize = paging.deleteBatchSize ?? defaultDeleteBatchSize
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
+    throw new RangeError(`pageSize must be a whole number from 1 to 1000, not ${pageSize}`)
+  if (!Number.isInteger(deleteBatchSize) || deleteBatchSize < 1 || deleteBatchSize > 1000)
+    throw new RangeError(`deleteBatchSize must be a whole number from 1 to 1000, not ${deleteBatchSize}`)
+  return { pageSize, deleteBatchSize }
 }
 
 /**
@@ -46,13 +76,18 @@ export class ObjectStore extends Context.Tag("run-index/ObjectStore")<
     /** Removes an object; removing a missing one succeeds. */
     readonly delete: (path: string) => Effect.Effect<void, StoreError>
     /**
-     * Removes many objects, missing ones included, in as few calls as the store allows (S3: 1,000
-     * keys a call). A key the store refused is returned, not raised; only a failed call is an error.
+     * Removes many objects, missing ones included, in batches of the store's `deleteBatchSize` (S3:
+     * one `DeleteObjects` call each). A target with a `version` is removed only if it is still that
+     * version; one that changed is kept and returned with reason `Conflict`. A key the store refused
+     * is returned, not raised; only a failed call is an error.
      */
     readonly deleteMany: (
-      paths: ReadonlyArray<string>,
+      targets: ReadonlyArray<DeleteTarget>,
     ) => Effect.Effect<ReadonlyArray<DeleteFailure>, StoreError>
-    /** Paths under a prefix in lexicographic order, fetched a page at a time. */
+    /**
+     * Objects under a prefix in lexicographic order, fetched a page of the store's `pageSize` at a
+     * time; each chunk of the stream is one page.
+     */
     readonly list: (prefix: string) => Stream.Stream<ListedObject, StoreError>
   }
 >() {}

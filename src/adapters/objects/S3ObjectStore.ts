@@ -7,15 +7,17 @@ import {
 } from "@aws-sdk/client-s3"
 import { Array as Arr, Chunk, Effect, Layer, Option, Schedule, Stream } from "effect"
 import { type DeleteFailure, StoreError } from "../../ports/StoreError.js"
-import { ObjectStore, type StoredObject, WriteCondition, WriteOutcome } from "./ObjectStore.js"
+import {
+  type DeleteTarget,
+  ObjectStore,
+  type Paging,
+  pagingOf,
+  type StoredObject,
+  WriteCondition,
+  WriteOutcome,
+} from "./ObjectStore.js"
 import { S3ClientService } from "./S3Client.js"
 import * as S3Failure from "./S3Failure.js"
-
-/** Keys per ListObjectsV2 page, S3's maximum: one page is all a listing holds in memory. */
-const pageSize = 1000
-
-/** Keys per DeleteObjects call, S3's maximum. */
-const deleteBatchSize = 1000
 
 /**
  * A write that met a concurrent conflicting write to the same key (409) was not applied, and the
@@ -44,15 +46,24 @@ const requireEtag = (etag: string | undefined): string => {
   return etag
 }
 
-/** Objects in one S3 bucket (or an S3-compatible server), through the client in `S3ClientService`. */
-export const layer = (options: {
-  readonly bucket: string
-}): Layer.Layer<ObjectStore, never, S3ClientService> =>
+/** A refused key of a conditional DeleteObjects whose ETag no longer matched. */
+const changedSinceListed = (code: string | undefined) =>
+  code === "PreconditionFailed" || code === "ConditionalRequestConflict"
+
+/**
+ * Objects in one S3 bucket (or an S3-compatible server), through the client in `S3ClientService`.
+ * Listings fetch `pageSize` keys a call and batched deletes send `deleteBatchSize` keys a call (both
+ * 1,000 by default, S3's maxima): one page is all a listing holds in memory.
+ */
+export const layer = (
+  options: { readonly bucket: string } & Paging,
+): Layer.Layer<ObjectStore, never, S3ClientService> =>
   Layer.effect(
     ObjectStore,
     Effect.gen(function* () {
       const client = yield* S3ClientService
       const { bucket } = options
+      const { pageSize, deleteBatchSize } = pagingOf(options)
 
       /** Every SDK call goes through here, its location named as an S3 URL. */
       const call = <A>(operation: string, location: string, send: (signal: AbortSignal) => Promise<A>) =>
@@ -114,13 +125,22 @@ export const layer = (options: {
         )
       })
 
-      /** One DeleteObjects call; S3 reports refused keys in the answer instead of failing the call. */
-      const deleteBatch = (batch: ReadonlyArray<string>) =>
-        call("deleteMany", `${batch[0]} and ${batch.length - 1} more`, (signal) =>
+      /**
+       * One DeleteObjects call, each key with its listed ETag when it has one (S3 then deletes it
+       * only if unchanged, and refuses it with `PreconditionFailed` otherwise). S3 reports refused
+       * keys in the answer instead of failing the call.
+       */
+      const deleteBatch = (batch: ReadonlyArray<DeleteTarget>) =>
+        call("deleteMany", `${batch[0]?.path} and ${batch.length - 1} more`, (signal) =>
           client.send(
             new DeleteObjectsCommand({
               Bucket: bucket,
-              Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+              Delete: {
+                Objects: batch.map(({ path, version }) =>
+                  version === undefined ? { Key: path } : { Key: path, ETag: version },
+                ),
+                Quiet: true,
+              },
             }),
             { abortSignal: signal },
           ),
@@ -130,7 +150,9 @@ export const layer = (options: {
               (refused): DeleteFailure => ({
                 path: refused.Key ?? "",
                 error: new StoreError({
-                  reason: S3Failure.reasonOfCode(refused.Code),
+                  reason: changedSinceListed(refused.Code)
+                    ? "Conflict"
+                    : S3Failure.reasonOfCode(refused.Code),
                   operation: "delete",
                   detail: S3Failure.withoutSecrets(
                     `s3://${bucket}/${refused.Key ?? ""}: ${refused.Code ?? "Error"}: ${refused.Message ?? ""}`,
@@ -141,8 +163,10 @@ export const layer = (options: {
           ),
         )
 
-      const removeMany = Effect.fn("S3ObjectStore.deleteMany")(function* (paths: ReadonlyArray<string>) {
-        const refused = yield* Effect.forEach(Arr.chunksOf(paths, deleteBatchSize), deleteBatch)
+      const removeMany = Effect.fn("S3ObjectStore.deleteMany")(function* (
+        targets: ReadonlyArray<DeleteTarget>,
+      ) {
+        const refused = yield* Effect.forEach(Arr.chunksOf(targets, deleteBatchSize), deleteBatch)
         return refused.flat()
       })
 
@@ -161,11 +185,24 @@ export const layer = (options: {
             { abortSignal: signal },
           ),
         )
-        const listed = (page.Contents ?? []).flatMap((object) =>
-          object.Key === undefined
-            ? []
-            : [{ path: object.Key, lastModified: object.LastModified?.getTime() ?? 0 }],
+        const contents = page.Contents ?? []
+        const incomplete = contents.find(
+          (object) =>
+            object.Key === undefined || object.LastModified === undefined || object.ETag === undefined,
         )
+        if (incomplete !== undefined) {
+          // A sweep judges age by LastModified and deletes by ETag: an object without them is not guessed at.
+          return yield* new StoreError({
+            reason: "Unknown",
+            operation: "list",
+            detail: `s3://${bucket}/${prefix}*: the listing gave ${JSON.stringify(incomplete.Key)} without its Key, LastModified or ETag`,
+          })
+        }
+        const listed = contents.map((object) => ({
+          path: object.Key!,
+          lastModified: object.LastModified!.getTime(),
+          version: object.ETag!,
+        }))
         const next =
           page.IsTruncated === true ? Option.fromNullable(page.NextContinuationToken) : Option.none()
         return [Chunk.fromIterable(listed), next] as const

@@ -36,9 +36,10 @@ export const prefixed = (objects: Objects, prefix: string): Objects =>
     get: (path) => objects.get(prefix + path),
     put: (path, body, condition) => objects.put(prefix + path, body, condition),
     delete: (path) => objects.delete(prefix + path),
-    deleteMany: (paths) =>
-      Effect.map(objects.deleteMany(paths.map((path) => prefix + path)), (failures) =>
-        failures.map((failure) => ({ ...failure, path: failure.path.slice(prefix.length) })),
+    deleteMany: (targets) =>
+      Effect.map(
+        objects.deleteMany(targets.map((target) => ({ ...target, path: prefix + target.path }))),
+        (failures) => failures.map((failure) => ({ ...failure, path: failure.path.slice(prefix.length) })),
       ),
     list: (listPrefix) =>
       objects
@@ -52,7 +53,7 @@ export const external = (objects: Objects, runtime: VirtualRuntime): Objects =>
     get: (path) => runtime.external(objects.get(path)),
     put: (path, body, condition) => runtime.external(objects.put(path, body, condition)),
     delete: (path) => runtime.external(objects.delete(path)),
-    deleteMany: (paths) => runtime.external(objects.deleteMany(paths)),
+    deleteMany: (targets) => runtime.external(objects.deleteMany(targets)),
     list: (prefix) =>
       Stream.fromPull(Effect.map(Stream.toPull(objects.list(prefix)), (pull) => runtime.external(pull))),
   })
@@ -145,10 +146,10 @@ export const view = (objects: Objects, options: ViewOptions): Objects => {
         Effect.sync(() => options.counts.delete++),
         Effect.zipRight(arrive("delete"), objects.delete(path)),
       ),
-    deleteMany: (paths) =>
+    deleteMany: (targets) =>
       Effect.zipRight(
         Effect.sync(() => options.counts.delete++),
-        Effect.zipRight(arrive("deleteMany"), objects.deleteMany(paths)),
+        Effect.zipRight(arrive("deleteMany"), objects.deleteMany(targets)),
       ),
     list: (prefix) =>
       afterEachPage(
