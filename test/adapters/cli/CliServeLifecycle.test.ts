@@ -67,7 +67,7 @@ describe("run-index serve: failures that say what happened, and a graceful shutd
     assert.strictEqual(code, 2, serve.stderr())
     assert.strictEqual(
       serve.stderr().trim(),
-      'run-index: PORT="eighty": Expected a network port value but received "eighty"',
+      'run-index: PORT="eighty": Expected an integer value but received "eighty"',
     )
   }, 120_000)
 
@@ -132,6 +132,19 @@ describe("run-index serve: failures that say what happened, and a graceful shutd
     const authorized = { authorization: "Bearer operator-token", "content-type": "application/json" }
     const kinds = '"plan", "apply", "destroy", "cleanup", "drift_plan"'
     try {
+      // A fresh process, before any delivery: every documented series is there, at 0.
+      const metrics = await (await fetch(`${base}/metrics`)).text()
+      for (const series of [
+        'run_index_webhook_deliveries_total{outcome="processed"} 0',
+        'run_index_webhook_deliveries_total{outcome="failed"} 0',
+        'run_index_webhook_correlations_total{source="lane"} 0',
+        'run_index_claims_total{result="blocked"} 0',
+        'run_index_store_errors_total{reason="Throttled"} 0',
+        "run_index_webhook_parked_deliveries 0",
+        'run_index_webhook_processing_seconds_count{outcome="processed"} 0',
+      ])
+        assert.include(metrics.split("\n"), series)
+      assert.notInclude(metrics, "effect_fiber_")
       await fetch(`${base}/readyz`)
 
       const badKind = await fetch(`${base}/v1/run-index/bogus/1`, { headers: authorized })
