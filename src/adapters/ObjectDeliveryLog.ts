@@ -1,6 +1,13 @@
 import { Effect, Either, Layer, Option, Schema, Stream } from "effect"
+import { describeParseError } from "../domain/EntryValidation.js"
 import { DeliveryId } from "../domain/WorkflowRunPayload.js"
-import { DeliveryLog, type DeliveryRecord, type ParkedDelivery } from "../ports/DeliveryLog.js"
+import {
+  DeliveryLog,
+  type DeliveryRecord,
+  type ParkedDelivery,
+  type ParkedEntry,
+} from "../ports/DeliveryLog.js"
+import type { StoreError } from "../ports/StoreError.js"
 import { ObjectStore, WriteCondition } from "./objects/ObjectStore.js"
 
 const deliveriesPrefix = "webhooks/github/deliveries/"
@@ -72,10 +79,22 @@ export const layer: Layer.Layer<DeliveryLog, never, ObjectStore> = Layer.effect(
       yield* objects.delete(parkedPath(deliveryId))
     })
 
-    const parked = objects.list(parkedPrefix).pipe(
-      Stream.mapEffect((listed) => objects.get(listed.path), { concurrency: 8 }),
-      Stream.filterMap((stored) =>
-        Option.flatMap(stored, (found) => Either.getRight(decodeParked(found.body))),
+    const parked: Stream.Stream<ParkedEntry, StoreError> = objects.list(parkedPrefix).pipe(
+      Stream.mapEffect((listed) => Effect.map(objects.get(listed.path), (stored) => ({ listed, stored })), {
+        concurrency: 8,
+      }),
+      // An object deleted between the listing and the read (replayed meanwhile) is gone, not unreadable.
+      Stream.filterMap(({ listed, stored }) =>
+        Option.map(stored, (found): ParkedEntry => {
+          const decoded = decodeParked(found.body)
+          if (Either.isRight(decoded)) return { _tag: "Readable", ...decoded.right }
+          return {
+            _tag: "Unreadable",
+            deliveryId: listed.path.slice(parkedPrefix.length).replace(/\.json$/, ""),
+            path: listed.path,
+            reason: describeParseError(decoded.left),
+          }
+        }),
       ),
     )
 

@@ -21,6 +21,21 @@ export interface ParkedDelivery {
   readonly attempts: number
 }
 
+/**
+ * A parked object that does not decode as a parked delivery (a hand edit, a partial write by
+ * something else): listed with why, left in place, removed only by an operator (`unpark`).
+ */
+export interface UnreadableParked {
+  readonly _tag: "Unreadable"
+  /** The id its key names (`…/parked/<id>.json`). */
+  readonly deliveryId: string
+  readonly path: string
+  readonly reason: string
+}
+
+/** What the parking lot holds: a delivery to replay, or an object that cannot be read as one. */
+export type ParkedEntry = ({ readonly _tag: "Readable" } & ParkedDelivery) | UnreadableParked
+
 /** Webhook deliveries: which were processed, and which wait to be replayed. */
 export class DeliveryLog extends Context.Tag("run-index/DeliveryLog")<
   DeliveryLog,
@@ -35,9 +50,15 @@ export class DeliveryLog extends Context.Tag("run-index/DeliveryLog")<
     readonly record: (record: DeliveryRecord) => Effect.Effect<boolean, StoreError>
     /** Keeps a delivery that failed, with its headers and raw body; parking it again replaces it. */
     readonly park: (parked: ParkedDelivery) => Effect.Effect<void, StoreError>
-    /** Parked deliveries, oldest key first, a page at a time. */
-    readonly parked: Stream.Stream<ParkedDelivery, StoreError>
-    /** Removes a parked delivery (after a successful replay); removing a missing one succeeds. */
+    /**
+     * Every parked object, in key order, a page at a time: each a delivery, or — when it does not
+     * decode — `Unreadable` with its path and why. Nothing under the prefix is skipped.
+     */
+    readonly parked: Stream.Stream<ParkedEntry, StoreError>
+    /**
+     * Removes a parked delivery or unreadable object by the id its key names (after a successful
+     * replay, or by an operator); removing a missing one succeeds.
+     */
     readonly unpark: (deliveryId: DeliveryId) => Effect.Effect<void, StoreError>
   }
 >() {}

@@ -521,12 +521,21 @@ export const replayParked = Effect.fn("Webhooks.replayParked")(function* (
   yield* drainSpool()
   let replayed = 0
   let stillParked = 0
+  let unreadable = 0
   const chosen =
     options.deliveryId === undefined
       ? log.parked
       : Stream.filter(log.parked, (parked) => parked.deliveryId === options.deliveryId)
   yield* Stream.runForEach(chosen, (parked) =>
     Effect.gen(function* () {
+      if (parked._tag === "Unreadable") {
+        // Left where it is, for a person: `deliveries ls` shows it, `deliveries drop` removes it.
+        unreadable += 1
+        yield* Effect.logWarning("parked object unreadable, left in place").pipe(
+          Effect.annotateLogs({ deliveryId: parked.deliveryId, path: parked.path, reason: parked.reason }),
+        )
+        return
+      }
       const result = yield* processDelivery(
         {
           deliveryId: parked.deliveryId,
@@ -547,8 +556,8 @@ export const replayParked = Effect.fn("Webhooks.replayParked")(function* (
       yield* Metric.increment(Metrics.replays.applied)
     }),
   )
-  if (options.deliveryId === undefined) yield* Metric.set(Metrics.parkedDeliveries, stillParked)
-  return { replayed, stillParked }
+  if (options.deliveryId === undefined) yield* Metric.set(Metrics.parkedDeliveries, stillParked + unreadable)
+  return { replayed, stillParked, unreadable }
 })
 
 /**

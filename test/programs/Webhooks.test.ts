@@ -230,11 +230,11 @@ describe("webhook processing", () => {
         assert.strictEqual(parked._tag, "Parked")
         assert.isTrue(Option.isNone(yield* (yield* DeliveryLog).processed(failing.deliveryId)))
         const stillBroken = yield* replayParked()
-        assert.deepStrictEqual(stillBroken, { replayed: 0, stillParked: 1 })
+        assert.deepStrictEqual(stillBroken, { replayed: 0, stillParked: 1, unreadable: 0 })
         // The operator repairs the document; the replay now applies the event.
         const document = requestDocumentWithRun("apply", events[0]!.workflow_run.id)
         yield* objects.put("requests/req_park.json", JSON.stringify(document), WriteCondition.Always())
-        assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0 })
+        assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0, unreadable: 0 })
         assert.strictEqual((yield* attemptOf("req_park", "apply"))?.status, "completed")
         assert.isTrue(Option.isSome(yield* (yield* DeliveryLog).processed(failing.deliveryId)))
       }).pipe(Effect.provide(world({ mode: "run-details" }))),

@@ -653,26 +653,34 @@ const listParked = (input: { readonly json: boolean }) =>
     let listed = 0
     yield* log.parked.pipe(
       Stream.tap(() => Effect.sync(() => (listed += 1))),
-      Stream.runForEach((delivery) =>
-        input.json
+      Stream.runForEach((entry) => {
+        if (entry._tag === "Unreadable") {
+          return input.json
+            ? printJson({
+                deliveryId: entry.deliveryId,
+                unreadable: true,
+                path: entry.path,
+                reason: entry.reason,
+              })
+            : Console.log(`${entry.deliveryId}  UNREADABLE  ${entry.path}  ${entry.reason}`)
+        }
+        return input.json
           ? printJson({
-              deliveryId: delivery.deliveryId,
-              event: delivery.headers["x-github-event"] ?? null,
-              reason: delivery.reason,
-              parkedAt: delivery.parkedAt,
-              attempts: delivery.attempts,
+              deliveryId: entry.deliveryId,
+              event: entry.headers["x-github-event"] ?? null,
+              reason: entry.reason,
+              parkedAt: entry.parkedAt,
+              attempts: entry.attempts,
             })
-          : Console.log(
-              `${delivery.deliveryId}  ${delivery.parkedAt}  attempts ${delivery.attempts}  ${delivery.reason}`,
-            ),
-      ),
+          : Console.log(`${entry.deliveryId}  ${entry.parkedAt}  attempts ${entry.attempts}  ${entry.reason}`)
+      }),
     )
     // Scripts (--json) read one object per line: nothing parked is no line at all.
     if (listed === 0 && !input.json) yield* Console.error("no parked deliveries")
   })
 
 const listParkedDescription =
-  "list webhook deliveries that could not be processed (--json: one object per line)"
+  "list webhook deliveries that could not be processed, and parked objects that cannot be read (UNREADABLE, with path and reason; --json: one object per line)"
 const parkedList = Command.make("ls", { json }, listParked).pipe(
   Command.withDescription(listParkedDescription),
 )
@@ -695,16 +703,40 @@ const replay = Command.make(
       const result = yield* replayParked(deliveryId === undefined ? {} : { deliveryId })
       yield* input.json
         ? printJson(result)
-        : Console.log(`replayed ${result.replayed}; still parked ${result.stillParked}`)
-      if (deliveryId !== undefined && result.replayed + result.stillParked === 0) {
+        : Console.log(
+            `replayed ${result.replayed}; still parked ${result.stillParked}${result.unreadable > 0 ? `; unreadable ${result.unreadable} (left in place: deliveries ls shows them, deliveries drop removes one)` : ""}`,
+          )
+      if (deliveryId !== undefined && result.replayed + result.stillParked + result.unreadable === 0) {
         yield* Console.error(`run-index: no parked delivery ${deliveryId}`)
         return yield* exitWith(ExitCode.NotFound)
       }
-      if (result.stillParked > 0) return yield* exitWith(ExitCode.Failure)
+      if (result.stillParked + result.unreadable > 0) return yield* exitWith(ExitCode.Failure)
     }),
 ).pipe(
   Command.withDescription(
-    "process parked deliveries again (all, or --id one); exit 1 while any stays parked, 3 when --id is not parked",
+    "process parked deliveries again (all, or --id one); exit 1 while any stays parked or unreadable, 3 when --id is not parked",
+  ),
+)
+
+const drop = Command.make("drop", { id: decodedArg("deliveryId", DeliveryId) }, (input) =>
+  Effect.gen(function* () {
+    const log = yield* DeliveryLog
+    const found = yield* log.parked.pipe(
+      Stream.filter((entry) => entry.deliveryId === input.id),
+      Stream.runHead,
+    )
+    if (Option.isNone(found)) {
+      yield* Console.error(`run-index: no parked delivery ${input.id}`)
+      return yield* exitWith(ExitCode.NotFound)
+    }
+    yield* log.unpark(input.id)
+    yield* Console.log(
+      `dropped ${input.id}${found.value._tag === "Unreadable" ? ` (unreadable: ${found.value.reason})` : ""}`,
+    )
+  }),
+).pipe(
+  Command.withDescription(
+    "remove one parked delivery or unreadable parked object without replaying it (exit 3 when there is none)",
   ),
 )
 
@@ -762,7 +794,7 @@ const recover = Command.make(
 
 const deliveries = Command.make("deliveries").pipe(
   Command.withDescription("parked webhook deliveries, and failed ones recovered from GitHub"),
-  Command.withSubcommands([parkedList, parked, replay, recover]),
+  Command.withSubcommands([parkedList, parked, replay, drop, recover]),
 )
 
 /** GitHub's event names (`workflow_run`, `ping`, `push`, …): lower-case words joined by underscores. */

@@ -66,7 +66,9 @@ const parkWhileFaulty = (id: string, body: string) =>
   })
 
 const parkedDeliveries = Effect.flatMap(DeliveryLog, (log) =>
-  Effect.map(Stream.runCollect(log.parked), (parked) => Array.from(parked)),
+  Effect.map(Stream.runCollect(log.parked), (parked) =>
+    Array.from(parked).flatMap((each) => (each._tag === "Readable" ? [each] : [])),
+  ),
 )
 const parkedAttempts = Effect.map(parkedDeliveries, (parked) => parked.map((each) => each.attempts))
 

@@ -272,8 +272,8 @@ describe("POST /webhooks/github over a real socket", () => {
         const log = yield* DeliveryLog
         assert.isTrue(Option.isNone(yield* log.processed(Schema.decodeSync(DeliveryId)("delivery-fault"))))
         yield* Ref.set(fault, { on: false, prefix: "requests/" })
-        assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0 })
-        assert.deepStrictEqual(yield* replayParked(), { replayed: 0, stillParked: 0 })
+        assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0, unreadable: 0 })
+        assert.deepStrictEqual(yield* replayParked(), { replayed: 0, stillParked: 0, unreadable: 0 })
         const read = yield* (yield* RequestStore).get(requestId("req_fault"))
         const attempt = read._tag === "Found" ? read.document : undefined
         assert.strictEqual(attempt?.runs.apply?.attempts[0]?.status, "completed")
