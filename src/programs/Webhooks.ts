@@ -587,9 +587,9 @@ export const replayBackoff = (interval: Duration.DurationInput) =>
  */
 export const replayContinually = (interval: Duration.DurationInput) => {
   const pass = replayParked().pipe(
-    Effect.tap(({ replayed, stillParked }) =>
-      (replayed + stillParked > 0 ? Effect.logInfo : Effect.logDebug)("replay pass").pipe(
-        Effect.annotateLogs({ replayed, stillParked }),
+    Effect.tap(({ replayed, stillParked, unreadable }) =>
+      (replayed + stillParked + unreadable > 0 ? Effect.logInfo : Effect.logDebug)("replay pass").pipe(
+        Effect.annotateLogs({ replayed, stillParked, unreadable }),
       ),
     ),
     Effect.map(({ stillParked }) => stillParked === 0),
