@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
-import { createServer as createNetServer } from "node:net"
+import { connect, createServer as createNetServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { setTimeout as delay } from "node:timers/promises"
@@ -31,6 +31,8 @@ export interface FloodFigures {
   readonly idleRssMb: number
   /** The service's peak RSS over its life (VmHWM, MB). */
   readonly peakRssMb: number
+  /** Peak RSS after the same bodies were also sent but for their last byte and held open (MB). */
+  readonly heldPeakRssMb: number
   /** How many of the requests got each status; `errors` for connections reset before an answer. */
   readonly statuses: Record<string, number>
   readonly errors: number
@@ -88,6 +90,36 @@ const flood = (url: string, options: BodyFloodOptions) => {
   })
 }
 
+/**
+ * The same bodies on raw sockets, each sent but for its last byte and then held open: the most an
+ * unsigned sender can make the service keep (until `RUN_INDEX_REQUEST_TIMEOUT` ends them). Waits
+ * until every socket has handed its bytes over or `settleMillis` passed, then closes them all.
+ */
+const heldFlood = async (port: number, options: BodyFloodOptions, settleMillis: number) => {
+  const length = options.megabytes * 1024 * 1024
+  const head =
+    `POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+    `X-GitHub-Event: workflow_run\r\nX-GitHub-Delivery: held\r\n` +
+    `X-Hub-Signature-256: sha256=${"0".repeat(64)}\r\nContent-Length: ${length}\r\n\r\n`
+  const body = Buffer.alloc(length - 1, "x")
+  const sockets = Array.from({ length: options.connections }, () => {
+    const socket = connect(port, "127.0.0.1")
+    socket.on("error", () => {})
+    socket.write(head)
+    socket.write(body)
+    return socket
+  })
+  const started = performance.now()
+  while (
+    performance.now() - started < settleMillis &&
+    sockets.some((socket) => !socket.destroyed && socket.writableLength > 0)
+  )
+    await delay(100)
+  // A moment for the service to take in what the kernel still holds for it.
+  await delay(500)
+  for (const socket of sockets) socket.destroy()
+}
+
 const run = async (options: BodyFloodOptions, env: Record<string, string>): Promise<FloodFigures> => {
   const directory = await mkdtemp(join(tmpdir(), "run-index-flood-"))
   const port = await freePort()
@@ -124,6 +156,8 @@ const run = async (options: BodyFloodOptions, env: Record<string, string>): Prom
     const result = await flood(url, options)
     const seconds = (performance.now() - started) / 1000
     const peakRssMb = statusMb(pid, "VmHWM")
+    await heldFlood(port, options, 10_000)
+    const heldPeakRssMb = statusMb(pid, "VmHWM")
     const statuses: Record<string, number> = {}
     for (const [status, stats] of Object.entries(result.statusCodeStats ?? {}))
       statuses[status] = (stats as { count: number }).count
@@ -131,6 +165,7 @@ const run = async (options: BodyFloodOptions, env: Record<string, string>): Prom
       bytesInFlight: Number(env.RUN_INDEX_WEBHOOK_BYTES_IN_FLIGHT ?? 32 * 1024 * 1024),
       idleRssMb,
       peakRssMb,
+      heldPeakRssMb,
       statuses,
       errors: result.errors,
       seconds,
@@ -158,6 +193,7 @@ export const renderBodyFlood = (figures: BodyFloodFigures): string => {
     formatNumber(flood.bytesInFlight / 1024 / 1024),
     formatNumber(flood.idleRssMb),
     formatNumber(flood.peakRssMb),
+    formatNumber(flood.heldPeakRssMb),
     Object.entries(flood.statuses)
       .map(([status, count]) => `${count}×${status}`)
       .join(" "),
@@ -167,7 +203,16 @@ export const renderBodyFlood = (figures: BodyFloodFigures): string => {
   return [
     `Body flood: ${figures.connections} concurrent ${figures.megabytes} MB bodies, bad signature (bound: peak RSS < ${figures.boundMb} MB with the defaults)`,
     renderTable(
-      ["webhook body budget", "MB in flight", "idle RSS MB", "peak RSS MB", "answers", "errors", "seconds"],
+      [
+        "webhook body budget",
+        "MB in flight",
+        "idle RSS MB",
+        "peak RSS MB",
+        "then held MB",
+        "answers",
+        "errors",
+        "seconds",
+      ],
       [row("default", figures.budgeted), row("opened to the flood", figures.unbudgeted)],
     ),
   ].join("\n")
