@@ -67,9 +67,11 @@ const postUnsigned = (service: RunningService, bytes: number) =>
     body: "x".repeat(bytes),
   })
 
-const started: Array<{ service: RunningService; directory: string }> = []
+const directories: Array<string> = []
+const services: Array<RunningService> = []
 const serviceWith = async (env: Record<string, string>) => {
   const directory = await mkdtemp(join(tmpdir(), "run-index-limits-"))
+  directories.push(directory)
   const service = await startService({
     RUN_INDEX_DATA_DIR: directory,
     RUN_INDEX_REPLAY_INTERVAL: "off",
@@ -77,15 +79,13 @@ const serviceWith = async (env: Record<string, string>) => {
     GITHUB_WEBHOOK_SECRET: "secret",
     ...env,
   })
-  started.push({ service, directory })
+  services.push(service)
   return service
 }
 
 afterAll(async () => {
-  for (const { service, directory } of started) {
-    await service.stop()
-    await rm(directory, { recursive: true, force: true })
-  }
+  for (const service of services) await service.stop()
+  for (const directory of directories) await rm(directory, { recursive: true, force: true })
 })
 
 describe("slow senders are cut off by the server's timeouts", () => {
@@ -187,5 +187,23 @@ describe("webhook body bytes in flight", () => {
   it("only a body over RUN_INDEX_WEBHOOK_MAX_BYTES is a 413", async () => {
     assert.strictEqual((await postUnsigned(service, 4_097)).status, 413)
     assert.strictEqual((await postUnsigned(service, 4_096)).status, 401)
+  })
+})
+
+describe("limit settings", () => {
+  it.each([
+    ["RUN_INDEX_MAX_CONNECTIONS", "0", "must be a positive number of connections"],
+    ["RUN_INDEX_WEBHOOK_BYTES_IN_FLIGHT", "-1", "must be a positive number of bytes"],
+    ["RUN_INDEX_HEADERS_TIMEOUT", "soon", 'must be a positive duration such as "10 seconds"'],
+    ["RUN_INDEX_REQUEST_TIMEOUT", "0 seconds", 'must be a positive duration such as "30 seconds"'],
+    ["RUN_INDEX_KEEP_ALIVE_TIMEOUT", "x", 'must be a positive duration such as "5 seconds"'],
+    ["RUN_INDEX_WEBHOOK_BYTES_WAIT", "x", 'must be a positive duration such as "1 second"'],
+  ])("%s=%s stops the start with an error naming it", async (name, value, message) => {
+    const failure = await serviceWith({ [name]: value }).then(
+      () => "",
+      (error: unknown) => String(error),
+    )
+    assert.include(failure, name)
+    assert.include(failure, message)
   })
 })
