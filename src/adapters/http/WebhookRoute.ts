@@ -4,6 +4,7 @@ import { NodeHttpServerRequest } from "@effect/platform-node"
 import { verifyWithFallback } from "@octokit/webhooks-methods"
 import { Data, Duration, Effect, Fiber, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
+import type { StoreError } from "../../ports/StoreError.js"
 import { type DeliveryResult, type MalformedPayload, processDelivery } from "../../programs/Webhooks.js"
 import * as BodyBudget from "./BodyBudget.js"
 
@@ -35,6 +36,14 @@ class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
 /** The answer did not come within the deadline; the processing goes on. */
 class DeadlineExceeded extends Data.TaggedError("DeadlineExceeded")<{ readonly deliveryId: DeliveryId }> {}
 
+/** Not processed and not even parked (the store is down): nothing recorded, a redelivery processes it. */
+class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{
+  readonly reason: StoreError["reason"]
+  readonly deliveryId: DeliveryId
+}> {}
+/** A defect while processing, logged with its details; the answer names only the delivery. */
+class InternalFailure extends Data.TaggedError("InternalFailure")<{ readonly deliveryId: DeliveryId }> {}
+
 /** Everything that ends a delivery without an outcome, each answered by `rejection`. */
 type Rejection =
   | BodyTooLarge
@@ -45,6 +54,8 @@ type Rejection =
   | InvalidHeader
   | MalformedPayload
   | DeadlineExceeded
+  | StoreUnavailable
+  | InternalFailure
 
 const problem = (status: number, error: string, detail: Record<string, unknown> = {}) =>
   HttpServerResponse.unsafeJson({ error, ...detail }, { status })
@@ -78,6 +89,10 @@ const rejection = (error: Rejection): HttpServerResponse.HttpServerResponse => {
       return problem(400, "invalid body", { detail: error.detail })
     case "DeadlineExceeded":
       return problem(503, "timed out", { deliveryId: error.deliveryId })
+    case "StoreUnavailable":
+      return problem(503, "store unavailable", { reason: error.reason, deliveryId: error.deliveryId })
+    case "InternalFailure":
+      return problem(500, "internal error", { deliveryId: error.deliveryId })
   }
 }
 
@@ -205,21 +220,16 @@ export const webhookRoute = (options: WebhookOptions) =>
       body,
     }).pipe(
       Effect.map((outcome) => respond(outcome, deliveryId)),
-      Effect.catchTags({
-        MalformedPayload: (malformed) => Effect.succeed(rejection(malformed)),
-        // Not even parked (the store is down): nothing was recorded, a redelivery will process it.
-        StoreError: (error) =>
-          Effect.as(
-            Effect.logWarning("delivery failed").pipe(
-              Effect.annotateLogs({ deliveryId, reason: error.reason, detail: error.detail }),
-            ),
-            problem(503, "store unavailable", { reason: error.reason, deliveryId }),
-          ),
-      }),
+      Effect.catchTag("StoreError", (error) =>
+        Effect.logWarning("delivery failed").pipe(
+          Effect.annotateLogs({ deliveryId, reason: error.reason, detail: error.detail }),
+          Effect.zipRight(Effect.fail(new StoreUnavailable({ reason: error.reason, deliveryId }))),
+        ),
+      ),
       Effect.catchAllDefect((defect) =>
-        Effect.as(
-          Effect.logError("delivery failed", defect).pipe(Effect.annotateLogs({ deliveryId })),
-          problem(500, "internal error", { deliveryId }),
+        Effect.logError("delivery failed", defect).pipe(
+          Effect.annotateLogs({ deliveryId }),
+          Effect.zipRight(Effect.fail(new InternalFailure({ deliveryId }))),
         ),
       ),
     )
@@ -232,7 +242,7 @@ export const webhookRoute = (options: WebhookOptions) =>
         duration: deadline,
         onTimeout: () => new DeadlineExceeded({ deliveryId }),
       }),
-      Effect.tapError(() =>
+      Effect.tapErrorTag("DeadlineExceeded", () =>
         Effect.logWarning("delivery timed out").pipe(
           Effect.annotateLogs({ deliveryId, deadline: Duration.format(deadline) }),
         ),
