@@ -207,3 +207,22 @@ describe("limit settings", () => {
     assert.include(failure, message)
   })
 })
+
+describe("idle keep-alive connections", () => {
+  it("are closed after RUN_INDEX_KEEP_ALIVE_TIMEOUT", async () => {
+    const service = await serviceWith({ RUN_INDEX_KEEP_ALIVE_TIMEOUT: "300 millis" })
+    const raw = open(service.port)
+    await raw.connected
+    raw.socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    while (!raw.received().includes("\r\n\r\n")) await new Promise((resolve) => setTimeout(resolve, 10))
+    const answeredAt = performance.now()
+    const closed = await Promise.race([
+      raw.closed.then(() => performance.now() - answeredAt),
+      new Promise<number>((resolve) => setTimeout(() => resolve(Number.POSITIVE_INFINITY), 4_000)),
+    ])
+    raw.socket.destroy()
+    assert.match(raw.received(), /^HTTP\/1\.1 200/)
+    // Node's default would keep it 5 s.
+    assert.isBelow(closed, 2_000)
+  })
+})
