@@ -4,6 +4,7 @@
  * stdout. Progress and notes go to stderr. npm itself prints a banner on stdout before the script
  * runs; `npm run -s bench -- --json` leaves the JSON alone there.
  */
+import { bodyFlood, renderBodyFlood } from "./bodyFlood.js"
 import { dispatch, renderDispatch } from "./dispatch.js"
 import { defaultLookupOptions, lookup, renderLookup } from "./lookup.js"
 import { defaultRetentionOptions, renderRetention, retention } from "./retention.js"
@@ -41,6 +42,12 @@ const sections: Record<string, Section> = {
     run: async (progress) => {
       const figures = await webhook({ runs: 100, connections: 16, seconds: 10, progress })
       return { figures, table: renderWebhook(figures) }
+    },
+  },
+  bodyFlood: {
+    run: async (progress) => {
+      const figures = await bodyFlood({ connections: 100, megabytes: 5, progress })
+      return { figures, table: renderBodyFlood(figures) }
     },
   },
   retention: {

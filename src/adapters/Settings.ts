@@ -127,6 +127,31 @@ export const readyTimeout = positiveDuration("RUN_INDEX_READY_TIMEOUT", "2 secon
 /** How long a webhook delivery may take before it is answered 503 (GitHub gives up after 10 s). */
 export const webhookDeadline = positiveDuration("RUN_INDEX_WEBHOOK_DEADLINE", "9 seconds")
 
+/**
+ * Limits on what any client, signed or not, may hold of the service (see the README's
+ * configuration table): connections open at once (past it Node closes a new connection at once),
+ * how long the headers and the whole request may take to arrive (a slow sender is answered 408 and
+ * closed), how long an idle keep-alive connection stays open.
+ */
+export const maxConnections = Config.integer("RUN_INDEX_MAX_CONNECTIONS").pipe(
+  Config.validate({ message: "must be a positive number of connections", validation: (count) => count > 0 }),
+  Config.withDefault(512),
+)
+export const headersTimeout = positiveDuration("RUN_INDEX_HEADERS_TIMEOUT", "10 seconds")
+export const requestTimeout = positiveDuration("RUN_INDEX_REQUEST_TIMEOUT", "30 seconds")
+export const keepAliveTimeout = positiveDuration("RUN_INDEX_KEEP_ALIVE_TIMEOUT", "5 seconds")
+
+/**
+ * Webhook body bytes held at once across all requests, before their signature is checked: a body
+ * reserves its Content-Length (or `RUN_INDEX_WEBHOOK_MAX_BYTES` when it has none) before it is
+ * read, and a request that cannot reserve it within `RUN_INDEX_WEBHOOK_BYTES_WAIT` is answered 503.
+ */
+export const webhookBytesInFlight = Config.integer("RUN_INDEX_WEBHOOK_BYTES_IN_FLIGHT").pipe(
+  Config.validate({ message: "must be a positive number of bytes", validation: (bytes) => bytes > 0 }),
+  Config.withDefault(32 * 1024 * 1024),
+)
+export const webhookBytesWait = positiveDuration("RUN_INDEX_WEBHOOK_BYTES_WAIT", "1 second")
+
 /** How long a directory-store compare-and-set waits for another writer's lock. */
 export const lockWait = positiveDuration("RUN_INDEX_LOCK_WAIT", "2 seconds")
 

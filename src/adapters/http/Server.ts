@@ -15,6 +15,7 @@ import * as InFlightDeliveries from "../InFlightDeliveries.js"
 import * as Secrets from "../Secrets.js"
 import * as Settings from "../Settings.js"
 import { accessLog } from "./AccessLog.js"
+import * as BodyBudget from "./BodyBudget.js"
 import { makeRouter } from "./HttpService.js"
 
 /** Attempt state changes, logged one line each. */
@@ -57,6 +58,32 @@ export const backgroundRecover = (
     }),
   )
 
+export interface ServerLimits {
+  readonly maxConnections: number
+  readonly headersTimeout: Duration.Duration
+  readonly requestTimeout: Duration.Duration
+  readonly keepAliveTimeout: Duration.Duration
+}
+
+/**
+ * A Node server with the limits set. Node checks the header and request timeouts on a timer
+ * (`connectionsCheckingInterval`, 30 s by default), so the timer runs at a quarter of the shorter
+ * timeout for a timeout to be enforced close to its value. Node requires the header timeout to be
+ * at most the request timeout: the header timeout is clamped to it.
+ */
+export const limitedServer = (limits: ServerLimits) => () => {
+  const requestTimeout = Duration.toMillis(limits.requestTimeout)
+  const headersTimeout = Math.min(Duration.toMillis(limits.headersTimeout), requestTimeout)
+  const server = createServer({
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: Duration.toMillis(limits.keepAliveTimeout),
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
+  })
+  server.maxConnections = limits.maxConnections
+  return server
+}
+
 /**
  * The HTTP service on `HOST`:`PORT`, serving until interrupted, and the background replay and
  * recover. It provides its `HttpServer`, whose `address` says the port when `PORT` is 0.
@@ -73,6 +100,15 @@ export const layer: Layer.Layer<
     const secrets = yield* Secrets.webhookSecrets.pipe(Effect.provide(NodeContext.layer))
     const maxBytes = yield* Settings.webhookMaxBytes
     const deadline = yield* Settings.webhookDeadline
+    const bytesInFlight = yield* Settings.webhookBytesInFlight
+    const bytesWait = yield* Settings.webhookBytesWait
+    const limits = yield* Effect.all({
+      maxConnections: Settings.maxConnections,
+      headersTimeout: Settings.headersTimeout,
+      requestTimeout: Settings.requestTimeout,
+      keepAliveTimeout: Settings.keepAliveTimeout,
+    })
+    const bodyBudget = yield* BodyBudget.make(bytesInFlight, bytesWait)
     const readyTimeout = yield* Settings.readyTimeout
     const replayInterval = yield* Settings.replayInterval
     const recoverInterval = yield* Settings.recoverInterval
@@ -99,10 +135,14 @@ export const layer: Layer.Layer<
           }),
       }),
     )
-    return makeRouter({ apiToken: token, webhook: { secrets, maxBytes, deadline }, readyTimeout }).pipe(
+    return makeRouter({
+      apiToken: token,
+      webhook: { secrets, maxBytes, deadline, bodyBudget },
+      readyTimeout,
+    }).pipe(
       HttpServer.serve(accessLog),
       HttpServer.withLogAddress,
-      Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port })),
+      Layer.provideMerge(NodeHttpServer.layer(limitedServer(limits), { host, port })),
       Layer.merge(backgroundReplay(replayInterval)),
       Layer.merge(backgroundRecover(recoverInterval, recoverLookback)),
       Layer.provide(logAttemptEvents),

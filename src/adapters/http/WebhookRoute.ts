@@ -2,12 +2,11 @@ import type { IncomingMessage } from "node:http"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { verifyWithFallback } from "@octokit/webhooks-methods"
-import { Duration, Effect, Either, Fiber, Option, Redacted, Schema } from "effect"
+import { Data, Duration, Effect, Fiber, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
-import { type DeliveryResult, processDelivery } from "../../programs/Webhooks.js"
-
-const problem = (status: number, error: string, detail: Record<string, unknown> = {}) =>
-  HttpServerResponse.unsafeJson({ error, ...detail }, { status })
+import type { StoreError } from "../../ports/StoreError.js"
+import { type DeliveryResult, type MalformedPayload, processDelivery } from "../../programs/Webhooks.js"
+import * as BodyBudget from "./BodyBudget.js"
 
 export interface WebhookOptions {
   /** Every secret a signature may be made with (the first is current; the rest are being rotated out). */
@@ -18,22 +17,94 @@ export interface WebhookOptions {
    * gives up after 10). Nothing is recorded for it, so a redelivery processes it again.
    */
   readonly deadline?: Duration.Duration
+  /** Body bytes held at once across all requests until their signature is checked; no limit when absent. */
+  readonly bodyBudget?: BodyBudget.BodyBudget
 }
 
 export const defaultDeadline = Duration.seconds(9)
 
-class BodyTooLarge {
-  readonly _tag = "BodyTooLarge"
+/** The body is over `maxBytes` (declared or as it arrives): the only 413. */
+class BodyTooLarge extends Data.TaggedError("BodyTooLarge")<{ readonly maxBytes: number }> {}
+/** The body did not arrive to its end: the sender hung up or the connection failed. Not a 413. */
+class BodyIncomplete extends Data.TaggedError("BodyIncomplete")<{ readonly detail: string }> {}
+class MissingSignature extends Data.TaggedError("MissingSignature") {}
+class InvalidSignature extends Data.TaggedError("InvalidSignature") {}
+class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
+  readonly header: string
+  readonly detail: string
+}> {}
+/** The answer did not come within the deadline; the processing goes on. */
+class DeadlineExceeded extends Data.TaggedError("DeadlineExceeded")<{ readonly deliveryId: DeliveryId }> {}
+
+/** Not processed and not even parked (the store is down): nothing recorded, a redelivery processes it. */
+class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{
+  readonly reason: StoreError["reason"]
+  readonly deliveryId: DeliveryId
+}> {}
+/** A defect while processing, logged with its details; the answer names only the delivery. */
+class InternalFailure extends Data.TaggedError("InternalFailure")<{ readonly deliveryId: DeliveryId }> {}
+
+/** Everything that ends a delivery without an outcome, each answered by `rejection`. */
+type Rejection =
+  | BodyTooLarge
+  | BodyIncomplete
+  | BodyBudget.BodyBudgetExhausted
+  | MissingSignature
+  | InvalidSignature
+  | InvalidHeader
+  | MalformedPayload
+  | DeadlineExceeded
+  | StoreUnavailable
+  | InternalFailure
+
+const problem = (status: number, error: string, detail: Record<string, unknown> = {}) =>
+  HttpServerResponse.unsafeJson({ error, ...detail }, { status })
+
+/** The one mapping from a rejection to its HTTP answer. */
+const rejection = (error: Rejection): HttpServerResponse.HttpServerResponse => {
+  switch (error._tag) {
+    case "BodyTooLarge":
+      return problem(413, "payload too large", { maxBytes: error.maxBytes }).pipe(
+        HttpServerResponse.setHeader("connection", "close"),
+      )
+    case "BodyIncomplete":
+      // Usually nobody is left to read it; the access log shows 499 when the sender hung up.
+      return problem(400, "incomplete body", { detail: error.detail })
+    case "BodyBudgetExhausted":
+      return problem(503, "busy", { detail: "too many webhook bodies are being received; retry" }).pipe(
+        HttpServerResponse.setHeaders({ "retry-after": "1", connection: "close" }),
+      )
+    case "MissingSignature":
+      return problem(401, "missing signature", {
+        detail:
+          "X-Hub-Signature-256 is missing: give the GitHub webhook a secret, the same as GITHUB_WEBHOOK_SECRET",
+      })
+    case "InvalidSignature":
+      return problem(401, "invalid signature", {
+        detail: "X-Hub-Signature-256 does not match any configured secret",
+      })
+    case "InvalidHeader":
+      return problem(400, "invalid header", { header: error.header, detail: error.detail })
+    case "MalformedPayload":
+      return problem(400, "invalid body", { detail: error.detail })
+    case "DeadlineExceeded":
+      return problem(503, "timed out", { deliveryId: error.deliveryId })
+    case "StoreUnavailable":
+      return problem(503, "store unavailable", { reason: error.reason, deliveryId: error.deliveryId })
+    case "InternalFailure":
+      return problem(500, "internal error", { deliveryId: error.deliveryId })
+  }
 }
 
 /**
  * The body as text, at most `maxBytes`. Past that it stops keeping what arrives but lets the rest
  * drain (discarded) instead of destroying the socket: a sender without Content-Length then reads
  * the 413 rather than a connection reset. How long a sender may keep sending is the server's
- * request timeout.
+ * request timeout (`RUN_INDEX_REQUEST_TIMEOUT`). A body that ends early (the sender hung up, the
+ * connection failed) is `BodyIncomplete`, never `BodyTooLarge`.
  */
 const readBody = (source: IncomingMessage, maxBytes: number) =>
-  Effect.async<string, BodyTooLarge | Error>((resume) => {
+  Effect.async<string, BodyTooLarge | BodyIncomplete>((resume) => {
     const chunks: Array<Buffer> = []
     let bytes = 0
     const onData = (chunk: Buffer) => {
@@ -42,13 +113,16 @@ const readBody = (source: IncomingMessage, maxBytes: number) =>
         source.off("data", onData)
         source.off("end", onEnd)
         source.resume()
-        resume(Effect.fail(new BodyTooLarge()))
+        resume(Effect.fail(new BodyTooLarge({ maxBytes })))
         return
       }
       chunks.push(chunk)
     }
     const onEnd = () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
-    const onError = (error: Error) => resume(Effect.fail(error))
+    const onError = (error: Error) =>
+      resume(
+        Effect.fail(new BodyIncomplete({ detail: `the body ended after ${bytes} bytes (${error.message})` })),
+      )
     source.on("data", onData)
     source.once("end", onEnd)
     source.once("error", onError)
@@ -117,69 +191,45 @@ export const webhookRoute = (options: WebhookOptions) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const declaredLength = Number(request.headers["content-length"] ?? "0")
-    if (declaredLength > options.maxBytes)
-      return problem(413, "payload too large", { maxBytes: options.maxBytes })
-    const body = yield* Effect.either(
-      readBody(NodeHttpServerRequest.toIncomingMessage(request), options.maxBytes),
-    )
-    if (Either.isLeft(body))
-      return body.left instanceof BodyTooLarge
-        ? problem(413, "payload too large", { maxBytes: options.maxBytes }).pipe(
-            HttpServerResponse.setHeader("connection", "close"),
-          )
-        : problem(400, "invalid body", { detail: "the body could not be read to its end" })
+    if (declaredLength > options.maxBytes) return yield* new BodyTooLarge({ maxBytes: options.maxBytes })
     const signature = request.headers["x-hub-signature-256"] ?? ""
-    if (signature === "") {
-      return problem(401, "missing signature", {
-        detail:
-          "X-Hub-Signature-256 is missing: give the GitHub webhook a secret, the same as GITHUB_WEBHOOK_SECRET",
-      })
-    }
-    if (!(yield* verifySignature(options.secrets, body.right, signature))) {
-      return problem(401, "invalid signature", {
-        detail: "X-Hub-Signature-256 does not match any configured secret",
-      })
-    }
-    const deliveryId = Schema.decodeUnknownEither(DeliveryId)(request.headers["x-github-delivery"])
-    if (Either.isLeft(deliveryId)) {
-      return problem(400, "invalid header", {
-        header: "X-GitHub-Delivery",
-        detail: "a delivery id is required",
-      })
-    }
+    // The bytes are reserved until the signature is checked: what an unsigned sender can make the
+    // service hold is bounded by the budget. A body without Content-Length reserves the most it may be.
+    const budget = options.bodyBudget ?? BodyBudget.unlimited
+    const body = yield* Effect.gen(function* () {
+      const text = yield* readBody(NodeHttpServerRequest.toIncomingMessage(request), options.maxBytes)
+      if (signature === "") return yield* new MissingSignature()
+      if (!(yield* verifySignature(options.secrets, text, signature))) return yield* new InvalidSignature()
+      return text
+    }).pipe(
+      budget.withBytes(request.headers["content-length"] === undefined ? options.maxBytes : declaredLength),
+    )
+    const deliveryId = yield* Schema.decodeUnknown(DeliveryId)(request.headers["x-github-delivery"]).pipe(
+      Effect.mapError(
+        () => new InvalidHeader({ header: "X-GitHub-Delivery", detail: "a delivery id is required" }),
+      ),
+    )
     const event = request.headers["x-github-event"] ?? ""
     if (event === "")
-      return problem(400, "invalid header", { header: "X-GitHub-Event", detail: "an event name is required" })
+      return yield* new InvalidHeader({ header: "X-GitHub-Event", detail: "an event name is required" })
     const deadline = options.deadline ?? defaultDeadline
     const processing = processDelivery({
-      deliveryId: deliveryId.right,
+      deliveryId,
       event,
       headers: headerRecord(request.headers),
-      body: body.right,
+      body,
     }).pipe(
-      Effect.map((outcome) => respond(outcome, deliveryId.right)),
-      Effect.catchTags({
-        MalformedPayload: (malformed) =>
-          Effect.succeed(problem(400, "invalid body", { detail: malformed.detail })),
-        // Not even parked (the store is down): nothing was recorded, a redelivery will process it.
-        StoreError: (error) =>
-          Effect.as(
-            Effect.logWarning("delivery failed").pipe(
-              Effect.annotateLogs({
-                deliveryId: deliveryId.right,
-                reason: error.reason,
-                detail: error.detail,
-              }),
-            ),
-            problem(503, "store unavailable", { reason: error.reason, deliveryId: deliveryId.right }),
-          ),
-      }),
+      Effect.map((outcome) => respond(outcome, deliveryId)),
+      Effect.catchTag("StoreError", (error) =>
+        Effect.logWarning("delivery failed").pipe(
+          Effect.annotateLogs({ deliveryId, reason: error.reason, detail: error.detail }),
+          Effect.zipRight(Effect.fail(new StoreUnavailable({ reason: error.reason, deliveryId }))),
+        ),
+      ),
       Effect.catchAllDefect((defect) =>
-        Effect.as(
-          Effect.logError("delivery failed", defect).pipe(
-            Effect.annotateLogs({ deliveryId: deliveryId.right }),
-          ),
-          problem(500, "internal error", { deliveryId: deliveryId.right }),
+        Effect.logError("delivery failed", defect).pipe(
+          Effect.annotateLogs({ deliveryId }),
+          Effect.zipRight(Effect.fail(new InternalFailure({ deliveryId }))),
         ),
       ),
     )
@@ -187,20 +237,15 @@ export const webhookRoute = (options: WebhookOptions) =>
     // the delivery or park it, so a delivery answered "timed out" is not lost (nor is one whose
     // sender hung up).
     const running = yield* Effect.forkDaemon(processing)
-    const result = yield* Fiber.join(running).pipe(
-      Effect.timeoutOption(deadline),
-      Effect.flatMap(
-        Option.match({
-          onSome: Effect.succeed,
-          onNone: () =>
-            Effect.as(
-              Effect.logWarning("delivery timed out").pipe(
-                Effect.annotateLogs({ deliveryId: deliveryId.right, deadline: Duration.format(deadline) }),
-              ),
-              problem(503, "timed out", { deliveryId: deliveryId.right }),
-            ),
-        }),
+    return yield* Fiber.join(running).pipe(
+      Effect.timeoutFail({
+        duration: deadline,
+        onTimeout: () => new DeadlineExceeded({ deliveryId }),
+      }),
+      Effect.tapErrorTag("DeadlineExceeded", () =>
+        Effect.logWarning("delivery timed out").pipe(
+          Effect.annotateLogs({ deliveryId, deadline: Duration.format(deadline) }),
+        ),
       ),
     )
-    return result
-  })
+  }).pipe(Effect.catchAll((error) => Effect.succeed(rejection(error))))
