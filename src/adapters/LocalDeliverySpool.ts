@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Either, Layer, Option, Schema, Stream } from "effect"
-import { DeliveryId } from "../domain/WorkflowRunPayload.js"
-import type { ParkedDelivery } from "../ports/DeliveryLog.js"
+import type { DeliveryId } from "../domain/WorkflowRunPayload.js"
+import { type ParkedDelivery, ParkedDeliveryFromJson } from "../ports/DeliveryLog.js"
 import { DeliverySpool, SpoolRefused } from "../ports/DeliverySpool.js"
 
 export interface LocalSpoolOptions {
@@ -18,16 +18,7 @@ export interface LocalSpoolOptions {
 export const defaultMaxDeliveries = 10_000
 export const defaultMaxBytes = 256 * 1024 * 1024
 
-const StoredParked = Schema.parseJson(
-  Schema.Struct({
-    deliveryId: DeliveryId,
-    headers: Schema.Record({ key: Schema.String, value: Schema.String }),
-    body: Schema.String,
-    reason: Schema.String,
-    parkedAt: Schema.String,
-    attempts: Schema.Number,
-  }),
-)
+const StoredParked = ParkedDeliveryFromJson
 const decodeParked = Schema.decodeUnknownEither(StoredParked)
 const encodeParked = Schema.encodeSync(StoredParked)
 

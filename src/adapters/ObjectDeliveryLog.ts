@@ -5,6 +5,7 @@ import {
   DeliveryLog,
   type DeliveryRecord,
   type ParkedDelivery,
+  ParkedDeliveryFromJson,
   type ParkedEntry,
 } from "../ports/DeliveryLog.js"
 import type { StoreError } from "../ports/StoreError.js"
@@ -21,16 +22,7 @@ const StoredRecord = Schema.parseJson(
     processedAt: Schema.String,
   }),
 )
-const StoredParked = Schema.parseJson(
-  Schema.Struct({
-    deliveryId: DeliveryId,
-    headers: Schema.Record({ key: Schema.String, value: Schema.String }),
-    body: Schema.String,
-    reason: Schema.String,
-    parkedAt: Schema.String,
-    attempts: Schema.Number,
-  }),
-)
+const StoredParked = ParkedDeliveryFromJson
 const decodeRecord = Schema.decodeUnknownEither(StoredRecord)
 const decodeParked = Schema.decodeUnknownEither(StoredParked)
 

@@ -1,5 +1,5 @@
-import { Context, type Effect, type Option, type Stream } from "effect"
-import type { DeliveryId } from "../domain/WorkflowRunPayload.js"
+import { Context, type Effect, type Option, Schema, type Stream } from "effect"
+import { DeliveryId } from "../domain/WorkflowRunPayload.js"
 import type { StoreError } from "./StoreError.js"
 
 /** What became of a delivery that was processed. */
@@ -20,6 +20,18 @@ export interface ParkedDelivery {
   readonly parkedAt: string
   readonly attempts: number
 }
+
+/** A parked delivery as JSON text: how the delivery log and the local spool store one. */
+export const ParkedDeliveryFromJson = Schema.parseJson(
+  Schema.Struct({
+    deliveryId: DeliveryId,
+    headers: Schema.Record({ key: Schema.String, value: Schema.String }),
+    body: Schema.String,
+    reason: Schema.String,
+    parkedAt: Schema.String,
+    attempts: Schema.Number,
+  }),
+)
 
 /**
  * A parked object that does not decode as a parked delivery (a hand edit, a partial write by
