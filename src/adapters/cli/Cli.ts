@@ -101,6 +101,52 @@ const printCounts = (counts: Readonly<Record<string, number | undefined>>) =>
     },
   )
 
+/** The variables a group of commands reads, listed under each command's `--help`. */
+const storeVariables = [
+  "TFPILOT_REQUESTS_BUCKET",
+  "RUN_INDEX_DATA_DIR",
+  "AWS_REGION",
+  "AWS_ENDPOINT_URL_S3",
+  "AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+  "RUN_INDEX_S3_CONNECT_TIMEOUT",
+  "RUN_INDEX_S3_REQUEST_TIMEOUT",
+  "RUN_INDEX_LOCK_WAIT",
+  "RUN_INDEX_LOG_FORMAT",
+]
+const storeWritesVariables = [...storeVariables, "RUN_INDEX_RETENTION_DAYS"]
+const githubVariables = [
+  "GITHUB_API_URL",
+  "GITHUB_TOKEN or GITHUB_APP_ID/GITHUB_APP_PRIVATE_KEY/GITHUB_APP_INSTALLATION_ID",
+  "GITHUB_ACTOR",
+]
+const dispatchingVariables = [
+  ...storeWritesVariables,
+  ...githubVariables,
+  "RUN_INDEX_LANE_WINDOW",
+  "RUN_INDEX_LANE_WAIT",
+]
+const replayingVariables = [
+  ...storeVariables,
+  "RUN_INDEX_SPOOL_DIR",
+  "RUN_INDEX_SPOOL_MAX_DELIVERIES",
+  "RUN_INDEX_SPOOL_MAX_BYTES",
+]
+const recoveringVariables = [...storeVariables, ...githubVariables, "RUN_INDEX_GITHUB_HOOK"]
+const sendingVariables = ["GITHUB_WEBHOOK_SECRET", "RUN_INDEX_DATA_DIR", "HOST", "PORT"]
+const reconcilingVariables = [...storeVariables, ...githubVariables]
+const servingVariables = [
+  ...dispatchingVariables,
+  "HOST",
+  "PORT",
+  "RUN_INDEX_API_TOKEN",
+  "GITHUB_WEBHOOK_SECRET",
+  "RUN_INDEX_GITHUB_HOOK",
+  "RUN_INDEX_WEBHOOK_*, RUN_INDEX_REPLAY_INTERVAL, RUN_INDEX_RECOVER_*, RUN_INDEX_SPOOL_*, and the limits (README, Configuration)",
+]
+
+const withEnvironment = (variables: ReadonlyArray<string>, description: string) =>
+  HelpDoc.blocks([HelpDoc.p(description), HelpDoc.p(`Environment: ${variables.join(", ")}`)])
+
 const put = Command.make("put", { kind, runId, requestId, json }, (input) =>
   Effect.gen(function* () {
     const entry = yield* putRunIndex(input)
@@ -110,7 +156,11 @@ const put = Command.make("put", { kind, runId, requestId, json }, (input) =>
           `wrote ${entry.kind} run ${entry.runId} → ${entry.requestId} (expires ${entry.expiresAt})`,
         )
   }),
-).pipe(Command.withDescription("write an entry, replacing any existing one (prefer claim)"))
+).pipe(
+  Command.withDescription(
+    withEnvironment(storeWritesVariables, "write an entry, replacing any existing one (prefer claim)"),
+  ),
+)
 
 const get = Command.make("get", { kind, runId, json }, (input) =>
   Effect.gen(function* () {
@@ -134,7 +184,11 @@ const get = Command.make("get", { kind, runId, json }, (input) =>
         return yield* exitWith(ExitCode.InvalidEntry)
     }
   }),
-).pipe(Command.withDescription("show which request owns a run (exit 3 when missing, 5 when invalid)"))
+).pipe(
+  Command.withDescription(
+    withEnvironment(storeVariables, "show which request owns a run (exit 3 when missing, 5 when invalid)"),
+  ),
+)
 
 const claim = Command.make("claim", { kind, runId, requestId, json }, (input) =>
   Effect.gen(function* () {
@@ -168,7 +222,12 @@ const claim = Command.make("claim", { kind, runId, requestId, json }, (input) =>
     }
   }),
 ).pipe(
-  Command.withDescription("assign a run to a request unless another request holds it (exit 4 when it does)"),
+  Command.withDescription(
+    withEnvironment(
+      storeWritesVariables,
+      "assign a run to a request unless another request holds it (exit 4 when it does)",
+    ),
+  ),
 )
 
 const remove = Command.make("delete", { kind, runId, json }, (input) =>
@@ -179,7 +238,11 @@ const remove = Command.make("delete", { kind, runId, json }, (input) =>
       ? printJson({ status: "deleted", kind: input.kind, runId: input.runId })
       : Console.log(`deleted ${input.kind} run ${input.runId} (if it existed)`)
   }),
-).pipe(Command.withDescription("remove an entry; removing a missing entry succeeds"))
+).pipe(
+  Command.withDescription(
+    withEnvironment(storeVariables, "remove an entry; removing a missing entry succeeds"),
+  ),
+)
 
 const ls = Command.make("ls", { kind: kindFilter, json }, (input) =>
   Effect.gen(function* () {
@@ -204,7 +267,12 @@ const ls = Command.make("ls", { kind: kindFilter, json }, (input) =>
     )
   }),
 ).pipe(
-  Command.withDescription("list entries in key order, streaming (--json prints one JSON object per line)"),
+  Command.withDescription(
+    withEnvironment(
+      storeVariables,
+      "list entries in key order, streaming (--json prints one JSON object per line)",
+    ),
+  ),
 )
 
 const stats = Command.make("stats", { kind: kindFilter, json }, (input) =>
@@ -223,7 +291,14 @@ const stats = Command.make("stats", { kind: kindFilter, json }, (input) =>
     ]
     yield* Console.log(lines.join("\n"))
   }),
-).pipe(Command.withDescription("count entries by kind, expired and invalid; oldest and newest createdAt"))
+).pipe(
+  Command.withDescription(
+    withEnvironment(
+      storeVariables,
+      "count entries by kind, expired and invalid; oldest and newest createdAt",
+    ),
+  ),
+)
 
 const printIndexReport = (report: VerifyReport) =>
   Effect.gen(function* () {
@@ -286,7 +361,10 @@ const verify = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    "check that every entry decodes and matches its key; with --requests, that the index and the request documents agree (exit 1 unless all is consistent)",
+    withEnvironment(
+      storeVariables,
+      "check that every entry decodes and matches its key; with --requests, that the index and the request documents agree (exit 1 unless all is consistent)",
+    ),
   ),
 )
 
@@ -400,7 +478,10 @@ const sweep = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    "delete expired entries a listing page at a time, one batched delete per page (for stores without a lifecycle rule): by age as a lifecycle rule does (written more than RUN_INDEX_RETENTION_DAYS ago), or by each body's expiresAt with --read-bodies; exit 1 when some could not be deleted",
+    withEnvironment(
+      storeWritesVariables,
+      "delete expired entries a listing page at a time, one batched delete per page (for stores without a lifecycle rule): by age as a lifecycle rule does (written more than RUN_INDEX_RETENTION_DAYS ago), or by each body's expiresAt with --read-bodies; exit 1 when some could not be deleted",
+    ),
   ),
 )
 
@@ -438,7 +519,10 @@ const backfill = Command.make("backfill", { kind: kindFilter, dryRun, json }, (i
   }),
 ).pipe(
   Command.withDescription(
-    "claim an entry for every request attempt that holds a run id without one: the migration step for deployments that predate the index (exit 1 when conflicts remain)",
+    withEnvironment(
+      storeWritesVariables,
+      "claim an entry for every request attempt that holds a run id without one: the migration step for deployments that predate the index (exit 1 when conflicts remain)",
+    ),
   ),
 )
 
@@ -480,7 +564,11 @@ const lifecycleShow = Command.make("show", { json }, (input) =>
       yield* Console.log(`other rule:     ${describeRule(rule)}`)
     }
   }),
-).pipe(Command.withDescription("show the bucket's lifecycle configuration and the run index rule in it"))
+).pipe(
+  Command.withDescription(
+    withEnvironment(storeVariables, "show the bucket's lifecycle configuration and the run index rule in it"),
+  ),
+)
 
 const notSupported = (store: string) =>
   `lifecycle rules do not apply to ${store}; delete expired entries with run-index sweep (e.g. daily from cron)`
@@ -544,7 +632,10 @@ const lifecycleApply = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    "add or update the rule that expires index entries, merged into the bucket's lifecycle configuration (other rules kept)",
+    withEnvironment(
+      storeVariables,
+      "add or update the rule that expires index entries, merged into the bucket's lifecycle configuration (other rules kept)",
+    ),
   ),
 )
 
@@ -645,7 +736,11 @@ const dispatch = Command.make(
         }),
       )
     }),
-).pipe(Command.withDescription("dispatch a workflow for a request, learn its run id and claim it"))
+).pipe(
+  Command.withDescription(
+    withEnvironment(dispatchingVariables, "dispatch a workflow for a request, learn its run id and claim it"),
+  ),
+)
 
 const listParked = (input: { readonly json: boolean }) =>
   Effect.gen(function* () {
@@ -682,10 +777,10 @@ const listParked = (input: { readonly json: boolean }) =>
 const listParkedDescription =
   "list webhook deliveries that could not be processed, and parked objects that cannot be read (UNREADABLE, with path and reason; --json: one object per line)"
 const parkedList = Command.make("ls", { json }, listParked).pipe(
-  Command.withDescription(listParkedDescription),
+  Command.withDescription(withEnvironment(storeVariables, listParkedDescription)),
 )
 const parked = Command.make("parked", { json }, listParked).pipe(
-  Command.withDescription(`${listParkedDescription}; the same as ls`),
+  Command.withDescription(withEnvironment(storeVariables, `${listParkedDescription}; the same as ls`)),
 )
 
 const replay = Command.make(
@@ -714,7 +809,10 @@ const replay = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    "process parked deliveries again (all, or --id one); exit 1 while any stays parked or unreadable, 3 when --id is not parked",
+    withEnvironment(
+      replayingVariables,
+      "process parked deliveries again (all, or --id one); exit 1 while any stays parked or unreadable, 3 when --id is not parked",
+    ),
   ),
 )
 
@@ -736,7 +834,10 @@ const drop = Command.make("drop", { id: decodedArg("deliveryId", DeliveryId) }, 
   }),
 ).pipe(
   Command.withDescription(
-    "remove one parked delivery or unreadable parked object without replaying it (exit 3 when there is none)",
+    withEnvironment(
+      storeVariables,
+      "remove one parked delivery or unreadable parked object without replaying it (exit 3 when there is none)",
+    ),
   ),
 )
 
@@ -788,7 +889,10 @@ const recover = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    "ask GitHub which deliveries of RUN_INDEX_GITHUB_HOOK failed since --since and have them redelivered (exit 1 when GitHub refused some, 2 when not configured)",
+    withEnvironment(
+      recoveringVariables,
+      "ask GitHub which deliveries of RUN_INDEX_GITHUB_HOOK failed since --since and have them redelivered (exit 1 when GitHub refused some, 2 when not configured)",
+    ),
   ),
 )
 
@@ -872,7 +976,10 @@ const send = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    "sign a payload with the webhook secret (GITHUB_WEBHOOK_SECRET, else the service's generated one) and post it as GitHub would; exit 1 unless the answer is 2xx",
+    withEnvironment(
+      sendingVariables,
+      "sign a payload with the webhook secret (GITHUB_WEBHOOK_SECRET, else the service's generated one) and post it as GitHub would; exit 1 unless the answer is 2xx",
+    ),
   ),
 )
 
@@ -919,7 +1026,10 @@ const reconcile = Command.make(
     }),
 ).pipe(
   Command.withDescription(
-    "ask GitHub for the run of every attempt that holds one and is not completed, and apply it as its webhook would (exit 1 when any check failed)",
+    withEnvironment(
+      reconcilingVariables,
+      "ask GitHub for the run of every attempt that holds one and is not completed, and apply it as its webhook would (exit 1 when any check failed)",
+    ),
   ),
 )
 
@@ -928,7 +1038,11 @@ const serve = Command.make("serve", {}, () =>
     Effect.promise(() => import("../http/Server.js")),
     (Server) => Layer.launch(Server.layer),
   ),
-).pipe(Command.withDescription("run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"))
+).pipe(
+  Command.withDescription(
+    withEnvironment(servingVariables, "run the HTTP service on HOST:PORT (default 127.0.0.1:8787)"),
+  ),
+)
 
 export const command = Command.make("run-index").pipe(
   Command.withDescription("The run index: which request owns each GitHub Actions workflow run"),

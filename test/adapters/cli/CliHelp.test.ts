@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { runCliInProcess } from "../../support/cli.js"
 import { runCli } from "../../support/cliProcess.js"
 
 describe("run-index --help, piped", () => {
@@ -23,4 +24,29 @@ describe("run-index --help, piped", () => {
       assert.deepStrictEqual(wide, [])
     }
   }, 180_000)
+
+  it("each command's help lists the environment variables it reads", async () => {
+    const expected: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<string>]> = [
+      [["claim"], ["TFPILOT_REQUESTS_BUCKET", "RUN_INDEX_DATA_DIR", "RUN_INDEX_RETENTION_DAYS"]],
+      [["get"], ["TFPILOT_REQUESTS_BUCKET", "RUN_INDEX_DATA_DIR"]],
+      [["dispatch"], ["GITHUB_TOKEN", "GITHUB_ACTOR", "RUN_INDEX_LANE_WAIT", "TFPILOT_REQUESTS_BUCKET"]],
+      [
+        ["deliveries", "recover"],
+        ["RUN_INDEX_GITHUB_HOOK", "GITHUB_TOKEN"],
+      ],
+      [["deliveries", "replay"], ["RUN_INDEX_SPOOL_DIR"]],
+      [
+        ["webhook", "send"],
+        ["GITHUB_WEBHOOK_SECRET", "HOST", "PORT"],
+      ],
+      [["reconcile"], ["GITHUB_TOKEN", "TFPILOT_REQUESTS_BUCKET"]],
+      [["serve"], ["HOST", "PORT", "RUN_INDEX_API_TOKEN", "GITHUB_WEBHOOK_SECRET"]],
+    ]
+    for (const [command, variables] of expected) {
+      const help = await runCliInProcess([...command, "--help"])
+      assert.strictEqual(help.code, 0, help.stderr)
+      const environment = help.stdout.slice(help.stdout.indexOf("Environment:")).replaceAll("\n", " ")
+      for (const variable of variables) assert.include(environment, variable, command.join(" "))
+    }
+  })
 })
