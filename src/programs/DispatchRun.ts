@@ -50,7 +50,15 @@ export interface DispatchRunOptions {
   readonly polls?: Schedule.Schedule<unknown>
   /** The wait before the first of them. */
   readonly firstLook?: Duration.DurationInput
+  /** Told each step a person may wait on: the lane, the dispatch, each look for the run. */
+  readonly onProgress?: (step: DispatchStep) => void
 }
+
+/** What a dispatch is waiting on, for a progress line. */
+export type DispatchStep =
+  | { readonly _tag: "WaitingForLane" }
+  | { readonly _tag: "Dispatching" }
+  | { readonly _tag: "LookingForRun"; readonly look: number }
 
 /** How the run id was learned: from the dispatch answer, by listing, or not at all (yet). */
 export type ResolutionSource = "run-details" | "list" | "unresolved"
@@ -212,6 +220,8 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
   const actor = Either.isRight(learnedIdentity) ? learnedIdentity.right : yield* refuse(learnedIdentity.left)
   const lane = laneOf(input.repository, input.workflow, input.ref)
   // A required token names the run exactly: no lane needed. Otherwise the lane makes the listing exact.
+  const progress = (step: DispatchStep) => Effect.sync(() => options.onProgress?.(step))
+  if (!input.requireToken) yield* progress({ _tag: "WaitingForLane" })
   const lease: Option.Option<LaneLease> = input.requireToken
     ? Option.none()
     : Option.some(
@@ -256,6 +266,7 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
     })
 
   return yield* Effect.gen(function* () {
+    yield* progress({ _tag: "Dispatching" })
     // After an ambiguous failure, runs of ours from before this instant are not this dispatch's.
     const sentAt = yield* Clock.currentTimeMillis
     const dispatched = yield* Effect.either(
@@ -346,7 +357,10 @@ export const dispatchRun = Effect.fn("DispatchRun.dispatchRun")(function* (
       if (Option.isNone(renewed)) return yield* new LaneLost()
       held = renewed
     })
+    let looks = 0
     const lookOnce = Effect.gen(function* () {
+      looks += 1
+      yield* progress({ _tag: "LookingForRun", look: looks })
       const runs = yield* gateway
         .listRuns({
           repository: input.repository,

@@ -19,7 +19,7 @@ import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../ports/DeliveryLog.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { backfillIndex } from "../../programs/Backfill.js"
-import { dispatchRun } from "../../programs/DispatchRun.js"
+import { type DispatchStep, dispatchRun } from "../../programs/DispatchRun.js"
 import {
   type CrossCheckReport,
   indexStats,
@@ -644,6 +644,29 @@ const lifecycle = Command.make("lifecycle").pipe(
   Command.withSubcommands([lifecycleShow, lifecycleApply]),
 )
 
+/** What a dispatch waits on, one line rewritten in place on stderr when it is a terminal. */
+const dispatchProgressLine = (label: string) => {
+  const interactive = process.stderr.isTTY === true
+  const text = (step: DispatchStep) => {
+    switch (step._tag) {
+      case "WaitingForLane":
+        return `${label}: waiting for the dispatch lane`
+      case "Dispatching":
+        return `${label}: dispatching`
+      case "LookingForRun":
+        return `${label}: dispatched; looking for its run (look ${step.look})`
+    }
+  }
+  return {
+    onStep: (step: DispatchStep) => {
+      if (interactive) process.stderr.write(`\r\x1b[K${text(step)}`)
+    },
+    done: () => {
+      if (interactive) process.stderr.write("\r\x1b[K")
+    },
+  }
+}
+
 const dispatch = Command.make(
   "dispatch",
   {
@@ -683,16 +706,21 @@ const dispatch = Command.make(
       const inputs = Object.fromEntries(
         input.input.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
       )
-      const result = yield* dispatchRun({
-        kind: input.kind,
-        requestId: input.request,
-        repository: input.repo,
-        workflow: input.workflow,
-        ref: input.ref,
-        inputs,
-        actor: Option.getOrUndefined(input.actor),
-        requireToken: input.requireToken,
-      }).pipe(
+      const dispatchProgress = dispatchProgressLine(`${input.kind} for ${input.request}`)
+      const result = yield* dispatchRun(
+        {
+          kind: input.kind,
+          requestId: input.request,
+          repository: input.repo,
+          workflow: input.workflow,
+          ref: input.ref,
+          inputs,
+          actor: Option.getOrUndefined(input.actor),
+          requireToken: input.requireToken,
+        },
+        { onProgress: dispatchProgress.onStep },
+      ).pipe(
+        Effect.ensuring(Effect.sync(dispatchProgress.done)),
         Effect.catchTags({
           DispatchRefused: (refused) =>
             (input.json
