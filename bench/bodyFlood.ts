@@ -9,11 +9,12 @@
 import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
-import { connect, createServer as createNetServer } from "node:net"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { setTimeout as delay } from "node:timers/promises"
 import autocannon from "autocannon"
+import { freePort } from "./freePort.js"
 import { formatNumber, renderTable } from "./output.js"
 
 const root = join(import.meta.dirname, "..")
@@ -49,16 +50,6 @@ export interface BodyFloodFigures {
 }
 
 export const boundMb = 400
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createNetServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject()))
-    })
-  })
 
 const statusMb = (pid: number, field: "VmRSS" | "VmHWM"): number => {
   const line = readFileSync(`/proc/${pid}/status`, "utf8")

@@ -7,10 +7,10 @@
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
-import { createServer as createNetServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { setTimeout as delay } from "node:timers/promises"
+import { freePort } from "./freePort.js"
 import { median } from "./measure.js"
 import { formatNumber, renderTable } from "./output.js"
 
@@ -28,17 +28,6 @@ export interface StartupFigures {
   readonly npmStartToHealthyMillis: number
   readonly startRounds: number
 }
-
-/** A loopback port free at this moment (the bench times `npm start` to its first answer on it). */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createNetServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject()))
-    })
-  })
 
 const timed = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, cwd: string): number => {
   const started = performance.now()
