@@ -13,6 +13,7 @@ import { ObjectStore, WriteCondition } from "./objects/ObjectStore.js"
 
 const deliveriesPrefix = "webhooks/github/deliveries/"
 const parkedPrefix = "webhooks/github/parked/"
+const deadLettersPrefix = "webhooks/github/dead-letters/"
 
 const StoredRecord = Schema.parseJson(
   Schema.Struct({
@@ -71,25 +72,42 @@ export const layer: Layer.Layer<DeliveryLog, never, ObjectStore> = Layer.effect(
       yield* objects.delete(parkedPath(deliveryId))
     })
 
-    const parked: Stream.Stream<ParkedEntry, StoreError> = objects.list(parkedPrefix).pipe(
-      Stream.mapEffect((listed) => Effect.map(objects.get(listed.path), (stored) => ({ listed, stored })), {
-        concurrency: 8,
-      }),
-      // An object deleted between the listing and the read (replayed meanwhile) is gone, not unreadable.
-      Stream.filterMap(({ listed, stored }) =>
-        Option.map(stored, (found): ParkedEntry => {
-          const decoded = decodeParked(found.body)
-          if (Either.isRight(decoded)) return { _tag: "Readable", ...decoded.right }
-          return {
-            _tag: "Unreadable",
-            deliveryId: listed.path.slice(parkedPrefix.length).replace(/\.json$/, ""),
-            path: listed.path,
-            reason: describeParseError(decoded.left),
-          }
+    const listed = (prefix: string): Stream.Stream<ParkedEntry, StoreError> =>
+      objects.list(prefix).pipe(
+        Stream.mapEffect((listed) => Effect.map(objects.get(listed.path), (stored) => ({ listed, stored })), {
+          concurrency: 8,
         }),
-      ),
-    )
+        // An object deleted between the listing and the read (replayed meanwhile) is gone, not unreadable.
+        Stream.filterMap(({ listed, stored }) =>
+          Option.map(stored, (found): ParkedEntry => {
+            const decoded = decodeParked(found.body)
+            if (Either.isRight(decoded)) return { _tag: "Readable", ...decoded.right }
+            return {
+              _tag: "Unreadable",
+              deliveryId: listed.path.slice(prefix.length).replace(/\.json$/, ""),
+              path: listed.path,
+              reason: describeParseError(decoded.left),
+            }
+          }),
+        ),
+      )
 
-    return DeliveryLog.of({ processed, record, park, parked, unpark })
+    const deadLetter = Effect.fn("DeliveryLog.deadLetter")(function* (entry: ParkedDelivery) {
+      yield* objects.put(
+        `${deadLettersPrefix}${entry.deliveryId}.json`,
+        JSON.stringify(entry),
+        WriteCondition.Always(),
+      )
+    })
+
+    return DeliveryLog.of({
+      processed,
+      record,
+      park,
+      parked: listed(parkedPrefix),
+      unpark,
+      deadLetter,
+      deadLetters: listed(deadLettersPrefix),
+    })
   }),
 )

@@ -68,6 +68,13 @@ export class DeliveryLog extends Context.Tag("run-index/DeliveryLog")<
      */
     readonly parked: Stream.Stream<ParkedEntry, StoreError>
     /**
+     * Keeps a delivery that can never succeed as it is (its request document is invalid) whole, as a
+     * dead letter; keeping it again replaces it. It is not replayed: a person repairs the cause.
+     */
+    readonly deadLetter: (delivery: ParkedDelivery) => Effect.Effect<void, StoreError>
+    /** Dead letters, in key order, listed as `parked` lists (an unreadable one included). */
+    readonly deadLetters: Stream.Stream<ParkedEntry, StoreError>
+    /**
      * Removes a parked delivery or unreadable object by the id its key names (after a successful
      * replay, or by an operator); removing a missing one succeeds.
      */

@@ -24,6 +24,7 @@ export type DeliveryOutcome =
   | "ignored"
   | "malformed"
   | "parked"
+  | "dead_letter"
   | "failed"
 
 const deliveryOutcomes = [
@@ -33,6 +34,7 @@ const deliveryOutcomes = [
   "ignored",
   "malformed",
   "parked",
+  "dead_letter",
   "failed",
 ] as const satisfies ReadonlyArray<DeliveryOutcome>
 

@@ -32,7 +32,7 @@ import { RunIndexStore } from "../ports/RunIndexStore.js"
 import type { StoreError } from "../ports/StoreError.js"
 import { WebhookSettings } from "../ports/WebhookSettings.js"
 import * as Metrics from "./Metrics.js"
-import { type RequestUnavailable, retryTransient, updateRequestWith } from "./RequestUpdates.js"
+import { retryTransient, updateRequestWith } from "./RequestUpdates.js"
 import { claimRun } from "./RunIndex.js"
 
 /** Where a run's request was found: the index first, then the bounded fallbacks, or nowhere. */
@@ -72,6 +72,12 @@ export type DeliveryResult =
   | ({
       readonly _tag: "Processed"
     } & WorkflowRunHandled)
+  | {
+      /** It can never succeed as it is (its request document is invalid): kept, recorded, answered 2xx. */
+      readonly _tag: "DeadLetter"
+      readonly reason: string
+      readonly detail: string
+    }
   | {
       readonly _tag: "Parked"
       /** Why, in one word (`Throttled`, `Unavailable`, `Contended`, …): safe to show to the sender. */
@@ -313,9 +319,9 @@ export const handleWorkflowRun = Effect.fnUntraced(function* (payload: WorkflowR
     }
   }).pipe(
     Effect.map(({ result }): PatchOutcome => result),
+    // A predicate, not a refinement: an invalid or contended document still fails (typed so).
     Effect.catchIf(
-      (error): error is RequestUnavailable =>
-        error._tag === "RequestUnavailable" && error.reason === "Missing",
+      (error) => error._tag === "RequestUnavailable" && error.reason === "Missing",
       () => Effect.succeed<PatchOutcome>({ _tag: "NoAttempt" }),
     ),
   )
@@ -352,10 +358,12 @@ const outcomeOf = (
       return "processed"
     case "Parked":
       return "parked"
+    case "DeadLetter":
+      return "dead_letter"
   }
 }
 
-const recordedOutcomes = new Set<DeliveryResult["_tag"]>(["Processed", "Ignored", "Duplicate"])
+const recordedOutcomes = new Set<DeliveryResult["_tag"]>(["Processed", "Ignored", "Duplicate", "DeadLetter"])
 
 /**
  * Processes one verified delivery: a duplicate changes nothing; `ping` is answered; other events are
@@ -464,23 +472,53 @@ export const park = Effect.fnUntraced(function* (parked: ParkedDelivery, reason:
   return result
 })
 
+/**
+ * Keeps a delivery that can never succeed as it is, and records it as processed so that GitHub's
+ * redeliveries are duplicates: a retry cannot repair an invalid request document, a person can.
+ * `None` when the store cannot take it (then it is parked like any failure the store caused).
+ */
+const deadLetter = Effect.fnUntraced(function* (kept: ParkedDelivery, reason: string) {
+  const log = yield* DeliveryLog
+  const written = yield* Effect.either(
+    Effect.zipRight(
+      retryTransient(log.deadLetter(kept)),
+      retryTransient(
+        log.record({
+          deliveryId: kept.deliveryId,
+          event: "workflow_run",
+          outcome: "DeadLetter",
+          processedAt: kept.parkedAt,
+        }),
+      ),
+    ),
+  )
+  if (Either.isLeft(written)) return Option.none<DeliveryResult>()
+  yield* Effect.logWarning("delivery dead-lettered: it cannot succeed until its cause is repaired").pipe(
+    Effect.annotateLogs({ deliveryId: kept.deliveryId, reason, detail: kept.reason }),
+  )
+  return Option.some<DeliveryResult>(
+    written.right ? { _tag: "DeadLetter", reason, detail: kept.reason } : { _tag: "Duplicate" },
+  )
+})
+
 const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempts: number) {
   const applied = yield* Effect.either(apply(delivery))
   if (Either.isRight(applied)) return applied.right
   const failure = applied.left
   if (failure._tag === "MalformedPayload") return yield* failure
-  const parkedAt = timestampFromMillis(yield* Clock.currentTimeMillis)
-  return yield* park(
-    {
-      deliveryId: delivery.deliveryId,
-      headers: delivery.headers,
-      body: delivery.body,
-      reason: failure.message,
-      parkedAt,
-      attempts: previousAttempts + 1,
-    },
-    failure.reason,
-  )
+  const kept: ParkedDelivery = {
+    deliveryId: delivery.deliveryId,
+    headers: delivery.headers,
+    body: delivery.body,
+    reason: failure.message,
+    parkedAt: timestampFromMillis(yield* Clock.currentTimeMillis),
+    attempts: previousAttempts + 1,
+  }
+  if (failure._tag === "RequestUnavailable" && failure.reason === "Invalid") {
+    const dead = yield* deadLetter(kept, failure.reason)
+    if (Option.isSome(dead)) return dead.value
+  }
+  return yield* park(kept, failure.reason)
 })
 
 /**

@@ -15,6 +15,7 @@ import { StoreError } from "../../src/ports/StoreError.js"
 import { WebhookSettings } from "../../src/ports/WebhookSettings.js"
 import { dispatchRun } from "../../src/programs/DispatchRun.js"
 import * as Metrics from "../../src/programs/Metrics.js"
+import { reconcileRequest } from "../../src/programs/Reconcile.js"
 import { drainSpool, processDelivery, replayParked } from "../../src/programs/Webhooks.js"
 import { entry, requestId, runId } from "../support/fixtures.js"
 import { requestDocumentWithRun, workflowRunPayload } from "../support/payloads.js"
@@ -219,23 +220,41 @@ describe("webhook processing", () => {
   )
 
   it.effect(
-    "when the request cannot be written the delivery is parked, not recorded, and a replay finishes it",
+    "when the request document is invalid the delivery is a dead letter, and once it is repaired reconcile brings the attempt to GitHub's state",
     () =>
       Effect.gen(function* () {
         const events = yield* dispatchAndFinish("req_park", "apply", "apply.yml")
         const objects = yield* ObjectStore
+        const good = yield* objects.get("requests/req_park.json")
         yield* objects.put("requests/req_park.json", "corrupt", WriteCondition.Always())
         const failing = delivery(events[2])
-        const parked = yield* processDelivery(failing)
-        assert.strictEqual(parked._tag, "Parked")
-        assert.isTrue(Option.isNone(yield* (yield* DeliveryLog).processed(failing.deliveryId)))
-        const stillBroken = yield* replayParked()
-        assert.deepStrictEqual(stillBroken, { replayed: 0, stillParked: 1, unreadable: 0 })
-        // The operator repairs the document; the replay now applies the event.
-        const document = requestDocumentWithRun("apply", events[0]!.workflow_run.id)
-        yield* objects.put("requests/req_park.json", JSON.stringify(document), WriteCondition.Always())
-        assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0, unreadable: 0 })
+        assert.strictEqual((yield* processDelivery(failing))._tag, "DeadLetter")
+        assert.deepStrictEqual(yield* replayParked(), { replayed: 0, stillParked: 0, unreadable: 0 })
+        // The operator repairs the document (here: puts back what it was); reconcile asks GitHub.
+        yield* objects.put("requests/req_park.json", Option.getOrThrow(good).body, WriteCondition.Always())
+        assert.deepInclude(yield* reconcileRequest(requestId("req_park")), { checked: 1, patched: 1 })
         assert.strictEqual((yield* attemptOf("req_park", "apply"))?.status, "completed")
+      }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
+  it.effect(
+    "when the store cannot take the change the delivery is parked, not recorded, and a replay finishes it",
+    () =>
+      Effect.gen(function* () {
+        const events = yield* dispatchAndFinish("req_throttled", "apply", "apply.yml")
+        const failing = delivery(events[2])
+        const store = yield* RequestStore
+        const throttled = new StoreError({ reason: "Throttled", operation: "get", detail: "SlowDown" })
+        const parked = yield* Effect.fork(
+          processDelivery(failing).pipe(
+            Effect.provideService(RequestStore, { ...store, get: () => Effect.fail(throttled) }),
+          ),
+        )
+        yield* TestClock.adjust("1 minute")
+        assert.strictEqual((yield* Fiber.join(parked))._tag, "Parked")
+        assert.isTrue(Option.isNone(yield* (yield* DeliveryLog).processed(failing.deliveryId)))
+        assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0, unreadable: 0 })
+        assert.strictEqual((yield* attemptOf("req_throttled", "apply"))?.status, "completed")
         assert.isTrue(Option.isSome(yield* (yield* DeliveryLog).processed(failing.deliveryId)))
       }).pipe(Effect.provide(world({ mode: "run-details" }))),
   )
@@ -294,6 +313,40 @@ describe("webhook processing", () => {
         { processed: 1, duplicate: 1, hit: 2, throttled: 1, timed: [1, 1, 1] },
       )
     }).pipe(Effect.provide(world())),
+  )
+
+  it.effect(
+    "a delivery whose request document is invalid is a dead letter: kept, recorded, not parked, and a redelivery is a duplicate",
+    () =>
+      Effect.gen(function* () {
+        const objects = yield* ObjectStore
+        const log = yield* DeliveryLog
+        yield* objects.put(
+          "requests/req_invalid.json",
+          '{"version":1,"runs":"nope"}',
+          WriteCondition.Always(),
+        )
+        yield* (yield* RunIndexStore).claim(entry("plan", 7300, "req_invalid"))
+        const before = (yield* Metric.value(Metrics.deliveries.dead_letter)).count
+        const doomed = delivery(workflowRunPayload({ id: 7300, kind: "plan", status: "in_progress" }))
+        const first = yield* processDelivery(doomed)
+        assert.deepInclude({ ...first }, { _tag: "DeadLetter", reason: "Invalid" })
+        assert.strictEqual((yield* processDelivery(doomed))._tag, "Duplicate")
+        assert.strictEqual(
+          Option.getOrUndefined(yield* log.processed(doomed.deliveryId))?.outcome,
+          "DeadLetter",
+        )
+        assert.strictEqual(yield* Stream.runCount(log.parked), 0)
+        assert.deepStrictEqual(
+          Array.from(yield* Stream.runCollect(log.deadLetters)).map((each) => [
+            each._tag,
+            each.deliveryId,
+            each._tag === "Readable" ? each.body : "",
+          ]),
+          [["Readable", doomed.deliveryId, doomed.body]],
+        )
+        assert.strictEqual((yield* Metric.value(Metrics.deliveries.dead_letter)).count - before, 1)
+      }).pipe(Effect.provide(world())),
   )
 
   it.effect("a store that stays throttled parks the delivery without recording it", () =>

@@ -770,37 +770,44 @@ const dispatch = Command.make(
   ),
 )
 
-const listParked = (input: { readonly json: boolean }) =>
-  Effect.gen(function* () {
-    const log = yield* DeliveryLog
-    let listed = 0
-    yield* log.parked.pipe(
-      Stream.tap(() => Effect.sync(() => (listed += 1))),
-      Stream.runForEach((entry) => {
-        if (entry._tag === "Unreadable") {
+/** Lists parked deliveries or dead letters, an unreadable object as such; says so when there are none. */
+const listKept =
+  (choose: (log: DeliveryLog["Type"]) => DeliveryLog["Type"]["parked"], none: string) =>
+  (input: { readonly json: boolean }) =>
+    Effect.gen(function* () {
+      const log = yield* DeliveryLog
+      let listed = 0
+      yield* choose(log).pipe(
+        Stream.tap(() => Effect.sync(() => (listed += 1))),
+        Stream.runForEach((entry) => {
+          if (entry._tag === "Unreadable") {
+            return input.json
+              ? printJson({
+                  deliveryId: entry.deliveryId,
+                  unreadable: true,
+                  path: entry.path,
+                  reason: entry.reason,
+                })
+              : Console.log(`${entry.deliveryId}  UNREADABLE  ${entry.path}  ${entry.reason}`)
+          }
           return input.json
             ? printJson({
                 deliveryId: entry.deliveryId,
-                unreadable: true,
-                path: entry.path,
+                event: entry.headers["x-github-event"] ?? null,
                 reason: entry.reason,
+                parkedAt: entry.parkedAt,
+                attempts: entry.attempts,
               })
-            : Console.log(`${entry.deliveryId}  UNREADABLE  ${entry.path}  ${entry.reason}`)
-        }
-        return input.json
-          ? printJson({
-              deliveryId: entry.deliveryId,
-              event: entry.headers["x-github-event"] ?? null,
-              reason: entry.reason,
-              parkedAt: entry.parkedAt,
-              attempts: entry.attempts,
-            })
-          : Console.log(`${entry.deliveryId}  ${entry.parkedAt}  attempts ${entry.attempts}  ${entry.reason}`)
-      }),
-    )
-    // Scripts (--json) read one object per line: nothing parked is no line at all.
-    if (listed === 0 && !input.json) yield* Console.error("no parked deliveries")
-  })
+            : Console.log(
+                `${entry.deliveryId}  ${entry.parkedAt}  attempts ${entry.attempts}  ${entry.reason}`,
+              )
+        }),
+      )
+      // Scripts (--json) read one object per line: nothing parked is no line at all.
+      if (listed === 0 && !input.json) yield* Console.error(none)
+    })
+
+const listParked = listKept((log) => log.parked, "no parked deliveries")
 
 const listParkedDescription =
   "list webhook deliveries that could not be processed, and parked objects that cannot be read (UNREADABLE, with path and reason; --json: one object per line)"
@@ -809,6 +816,19 @@ const parkedList = Command.make("ls", { json }, listParked).pipe(
 )
 const parked = Command.make("parked", { json }, listParked).pipe(
   Command.withDescription(withEnvironment(storeVariables, `${listParkedDescription}; the same as ls`)),
+)
+
+const dead = Command.make(
+  "dead",
+  { json },
+  listKept((log) => log.deadLetters, "no dead letters"),
+).pipe(
+  Command.withDescription(
+    withEnvironment(
+      storeVariables,
+      "list dead letters: deliveries that can never succeed as they are (an invalid request document), kept whole and answered 2xx; repair the cause, then send them again (--json: one object per line)",
+    ),
+  ),
 )
 
 const replay = Command.make(
@@ -926,7 +946,7 @@ const recover = Command.make(
 
 const deliveries = Command.make("deliveries").pipe(
   Command.withDescription("parked webhook deliveries, and failed ones recovered from GitHub"),
-  Command.withSubcommands([parkedList, parked, replay, drop, recover]),
+  Command.withSubcommands([parkedList, parked, dead, replay, drop, recover]),
 )
 
 /** GitHub's event names (`workflow_run`, `ping`, `push`, …): lower-case words joined by underscores. */

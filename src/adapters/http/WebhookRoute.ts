@@ -172,6 +172,9 @@ const respond = (outcome: DeliveryResult, deliveryId: DeliveryId): HttpServerRes
         requestId: outcome.requestId,
         kind: outcome.kind,
       })
+    case "DeadLetter":
+      // Answered 2xx: GitHub retrying cannot help; the delivery is kept and `deliveries dead` lists it.
+      return HttpServerResponse.unsafeJson({ deadLetter: true, reason: outcome.reason, deliveryId })
     case "Parked":
       // Parked for replay; the 503 also marks the delivery failed in GitHub's UI, for a manual redelivery.
       // GitHub shows this body in its delivery log: the reason in one word, the details only in ours.

@@ -105,7 +105,7 @@ describe("what the service says and logs carries no secret or internal detail", 
   )
 
   it.effect(
-    "a parked delivery's 503 says why in one word and names the delivery; the details are logged",
+    "a delivery whose request document is invalid is a dead letter: 200 with why in one word and the delivery id; the details are logged",
     () =>
       Effect.gen(function* () {
         const lines: Array<LogLine> = []
@@ -115,18 +115,19 @@ describe("what the service says and logs carries no secret or internal detail", 
           yield* objects.put("requests/req_broken.json", fragment, WriteCondition.Always())
           yield* (yield* RunIndexStore).claim(entry("apply", 4400, "req_broken"))
           return yield* postDelivery(
-            "parked-delivery",
+            "dead-delivery",
             workflowRunPayload({ id: 4400, kind: "apply", status: "completed" }),
           )
         }).pipe(Effect.provide(serviceOn(MemoryObjectStore.layerMemory, lines)))
-        assert.strictEqual(response.status, 503)
+        assert.strictEqual(response.status, 200)
         assert.deepStrictEqual(JSON.parse(response.text), {
-          parked: true,
+          deadLetter: true,
           reason: "Invalid",
-          deliveryId: "parked-delivery",
+          deliveryId: "dead-delivery",
         })
-        const parked = lines.find((line) => line.message === "delivery parked")
-        assert.include(String(parked?.annotations.detail), "stored document is invalid")
+        assert.notInclude(response.text, "secret-looking fragment")
+        const dead = lines.find((line) => line.message.startsWith("delivery dead-lettered"))
+        assert.include(String(dead?.annotations.detail), "stored document is invalid")
       }),
   )
 
