@@ -39,4 +39,29 @@ describe("a parked object that cannot be read", () => {
     const again = await cli("deliveries", "drop", "hand-edited")
     assert.strictEqual(again.code, 3)
   })
+
+  it("deliveries dead lists dead letters, and says when there are none", async () => {
+    const none = await cli("deliveries", "dead")
+    assert.strictEqual(none.code, 0, none.stderr)
+    assert.strictEqual(none.stderr.trim(), "no dead letters")
+    await mkdir(join(dataDirectory, "webhooks/github/dead-letters"), { recursive: true })
+    await writeFile(
+      join(dataDirectory, "webhooks/github/dead-letters/dead-1.json"),
+      JSON.stringify({
+        deliveryId: "dead-1",
+        headers: { "x-github-event": "workflow_run" },
+        body: "{}",
+        reason: "request req_a: stored document is invalid",
+        parkedAt: "2026-12-02T00:00:00.000Z",
+        attempts: 1,
+      }),
+    )
+    const listed = await cli("deliveries", "dead", "--json")
+    assert.strictEqual(listed.code, 0, listed.stderr)
+    assert.deepInclude(JSON.parse(listed.stdout) as object, {
+      deliveryId: "dead-1",
+      event: "workflow_run",
+      reason: "request req_a: stored document is invalid",
+    })
+  })
 })
