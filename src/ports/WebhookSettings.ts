@@ -18,10 +18,17 @@ export class WebhookSettings extends Context.Reference<WebhookSettings>()("run-i
     readonly destroyScanLimit: number
     /** How many words of a run's title or name are tried as request ids. */
     readonly titleWordLimit: number
+    /**
+     * One deadline for processing a delivery, every retry inside it included (store retries,
+     * compare-and-set races): past it the delivery is parked for replay, as for a store outage. The
+     * HTTP route sets it a second under its answer deadline, so the park is answered in time.
+     */
+    readonly processingBudgetMillis: number
   } => ({
     workflowFiles: defaultWorkflowFiles,
     toleranceMillis: 5_000,
     destroyScanLimit: 0,
     titleWordLimit: 8,
+    processingBudgetMillis: 8_000,
   }),
 }) {}

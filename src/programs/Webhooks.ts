@@ -29,7 +29,7 @@ import { DeliverySpool } from "../ports/DeliverySpool.js"
 import { DispatchLanes } from "../ports/DispatchLanes.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { RunIndexStore } from "../ports/RunIndexStore.js"
-import type { StoreError } from "../ports/StoreError.js"
+import { StoreError } from "../ports/StoreError.js"
 import { WebhookSettings } from "../ports/WebhookSettings.js"
 import * as Metrics from "./Metrics.js"
 import { retryTransient, updateRequestWith } from "./RequestUpdates.js"
@@ -502,7 +502,20 @@ const deadLetter = Effect.fnUntraced(function* (kept: ParkedDelivery, reason: st
 })
 
 const deliver = Effect.fnUntraced(function* (delivery: Delivery, previousAttempts: number) {
-  const applied = yield* Effect.either(apply(delivery))
+  const { processingBudgetMillis } = yield* WebhookSettings
+  const applied = yield* Effect.either(
+    apply(delivery).pipe(
+      Effect.timeoutFail({
+        duration: Duration.millis(processingBudgetMillis),
+        onTimeout: () =>
+          new StoreError({
+            reason: "Unavailable",
+            operation: "deliver",
+            detail: `processing with its retries did not finish within ${processingBudgetMillis} ms`,
+          }),
+      }),
+    ),
+  )
   if (Either.isRight(applied)) return applied.right
   const failure = applied.left
   if (failure._tag === "MalformedPayload") return yield* failure

@@ -349,6 +349,29 @@ describe("webhook processing", () => {
       }).pipe(Effect.provide(world())),
   )
 
+  it.effect("one deadline bounds a delivery with all its retries: past it, the delivery is parked", () =>
+    Effect.gen(function* () {
+      const store = yield* RequestStore
+      const settings = yield* WebhookSettings
+      const events = yield* dispatchAndFinish("req_budget", "apply", "apply.yml")
+      const stuck = delivery(events[2])
+      const fiber = yield* Effect.fork(
+        processDelivery(stuck).pipe(
+          Effect.provideService(RequestStore, { ...store, get: () => Effect.never }),
+          Effect.provideService(WebhookSettings, { ...settings, processingBudgetMillis: 300 }),
+        ),
+      )
+      yield* TestClock.adjust("299 millis")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still within its deadline")
+      yield* TestClock.adjust("1 milli")
+      const result = yield* Fiber.join(fiber)
+      assert.deepInclude({ ...result }, { _tag: "Parked", reason: "Unavailable" })
+      assert.include(result._tag === "Parked" ? result.detail : "", "did not finish within 300 ms")
+      assert.deepStrictEqual(yield* replayParked(), { replayed: 1, stillParked: 0, unreadable: 0 })
+      assert.strictEqual((yield* attemptOf("req_budget", "apply"))?.status, "completed")
+    }).pipe(Effect.provide(world({ mode: "run-details" }))),
+  )
+
   it.effect("a store that stays throttled parks the delivery without recording it", () =>
     Effect.gen(function* () {
       const log = yield* DeliveryLog

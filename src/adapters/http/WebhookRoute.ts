@@ -5,6 +5,7 @@ import { verifyWithFallback } from "@octokit/webhooks-methods"
 import { Data, Duration, Effect, Fiber, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import type { StoreError } from "../../ports/StoreError.js"
+import { WebhookSettings } from "../../ports/WebhookSettings.js"
 import { type DeliveryResult, type MalformedPayload, processDelivery } from "../../programs/Webhooks.js"
 import * as BodyBudget from "./BodyBudget.js"
 
@@ -216,12 +217,21 @@ export const webhookRoute = (options: WebhookOptions) =>
     if (event === "")
       return yield* new InvalidHeader({ header: "X-GitHub-Event", detail: "an event name is required" })
     const deadline = options.deadline ?? defaultDeadline
+    const settings = yield* WebhookSettings
     const processing = processDelivery({
       deliveryId,
       event,
       headers: headerRecord(request.headers),
       body,
     }).pipe(
+      // Retries end a second before the answer is due, leaving that second to park the delivery.
+      Effect.provideService(WebhookSettings, {
+        ...settings,
+        processingBudgetMillis: Math.max(
+          Duration.toMillis(deadline) - 1_000,
+          Duration.toMillis(deadline) / 2,
+        ),
+      }),
       Effect.map((outcome) => respond(outcome, deliveryId)),
       Effect.catchTag("StoreError", (error) =>
         Effect.logWarning("delivery failed").pipe(
