@@ -1,4 +1,6 @@
-import { Metrics as OtelMetrics, Resource } from "@effect/opentelemetry"
+// By module path: the package's index also loads its tracer and logger SDKs, which /metrics never uses.
+import * as OtelMetrics from "@effect/opentelemetry/Metrics"
+import * as Resource from "@effect/opentelemetry/Resource"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
 import { Effect } from "effect"
