@@ -4,7 +4,6 @@
  */
 
 export * as AttemptEventHub from "./adapters/AttemptEventHub.js"
-export * as GitHubSimulator from "./adapters/github/GitHubSimulator.js"
 export * as OctokitClient from "./adapters/github/OctokitClient.js"
 export * as OctokitGateway from "./adapters/github/OctokitGateway.js"
 export * as InFlightDeliveries from "./adapters/InFlightDeliveries.js"
@@ -61,3 +60,4 @@ export * from "./programs/RequestUpdates.js"
 export * from "./programs/RunIndex.js"
 export * from "./programs/Sweep.js"
 export * from "./programs/Webhooks.js"
+export * as GitHubSimulator from "./simulation/adapters/github/GitHubSimulator.js"

@@ -33,21 +33,14 @@ import {
   Schema,
   Stream,
 } from "effect"
+import * as ObjectDeliveryLog from "../../adapters/ObjectDeliveryLog.js"
+import * as ObjectDispatchLanes from "../../adapters/ObjectDispatchLanes.js"
+import * as ObjectRequestStore from "../../adapters/ObjectRequestStore.js"
+import * as ObjectRunIndexStore from "../../adapters/ObjectRunIndexStore.js"
+import * as MemoryObjectStore from "../../adapters/objects/MemoryObjectStore.js"
+import { ObjectStore } from "../../adapters/objects/ObjectStore.js"
 import type { RequestDocument } from "../../domain/RequestDocument.js"
 import type { RequestId } from "../../domain/RequestId.js"
-import {
-  type GroundTruth,
-  makeInvariantChecker,
-  type ObservedPatch,
-  type RunState,
-} from "../../domain/SimulationInvariants.js"
-import {
-  type FaultLevel,
-  histogramOf,
-  type SimulationReport,
-  type SimulationSettings,
-  spreadOf,
-} from "../../domain/SimulationReport.js"
 import { workflowKinds } from "../../domain/WorkflowKind.js"
 import { RepositoryName } from "../../domain/WorkflowRun.js"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
@@ -56,28 +49,35 @@ import type { DispatchLanes } from "../../ports/DispatchLanes.js"
 import { RequestStore, type RequestWrite } from "../../ports/RequestStore.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
-import { dispatchCheckThenPut } from "../../programs/CheckThenPutBaseline.js"
 import { type DispatchRunInput, type DispatchRunResult, dispatchRun } from "../../programs/DispatchRun.js"
 import { reconcileAll } from "../../programs/Reconcile.js"
 import { processDelivery, replayParked } from "../../programs/Webhooks.js"
-import * as GitHubSimulator from "../github/GitHubSimulator.js"
-import * as ObjectDeliveryLog from "../ObjectDeliveryLog.js"
-import * as ObjectDispatchLanes from "../ObjectDispatchLanes.js"
-import * as ObjectRequestStore from "../ObjectRequestStore.js"
-import * as ObjectRunIndexStore from "../ObjectRunIndexStore.js"
-import * as FaultSwitch from "../objects/FaultSwitch.js"
-import * as MemoryObjectStore from "../objects/MemoryObjectStore.js"
-import { ObjectStore } from "../objects/ObjectStore.js"
-import { DispatchLedger } from "./DispatchLedger.js"
-import { type CallTally, view as gitHubView } from "./SimulatedGitHub.js"
+import * as FaultSwitch from "../adapters/FaultSwitch.js"
+import * as GitHubSimulator from "../adapters/github/GitHubSimulator.js"
+import { type CallTally, view as gitHubView } from "../adapters/SimulatedGitHub.js"
 import {
   emptyStoreCounts,
   external,
   type StoreOperationCounts,
   view as storeView,
   totalStoreOperations,
-} from "./SimulatedObjectStore.js"
-import * as UnheldDispatchLanes from "./UnheldDispatchLanes.js"
+} from "../adapters/SimulatedObjectStore.js"
+import * as UnheldDispatchLanes from "../adapters/UnheldDispatchLanes.js"
+import {
+  type GroundTruth,
+  makeInvariantChecker,
+  type ObservedPatch,
+  type RunState,
+} from "../domain/SimulationInvariants.js"
+import {
+  type FaultLevel,
+  histogramOf,
+  type SimulationReport,
+  type SimulationSettings,
+  spreadOf,
+} from "../domain/SimulationReport.js"
+import { dispatchCheckThenPut } from "../programs/CheckThenPutBaseline.js"
+import { DispatchLedger } from "./DispatchLedger.js"
 import { runVirtual, type VirtualRuntime } from "./VirtualRuntime.js"
 import {
   instanceFor,

@@ -13,8 +13,8 @@ import {
   type Scope,
   Stream,
 } from "effect"
-import { RunId } from "../../domain/RunId.js"
-import type { GitHubRun, RepositoryName, WorkflowRun } from "../../domain/WorkflowRun.js"
+import { RunId } from "../../../domain/RunId.js"
+import type { GitHubRun, RepositoryName, WorkflowRun } from "../../../domain/WorkflowRun.js"
 import {
   type Dispatched,
   type DispatchRequest,
@@ -22,7 +22,7 @@ import {
   type GatewayFailureReason,
   type RunFilter,
   WorkflowRunsGateway,
-} from "../../ports/WorkflowRunsGateway.js"
+} from "../../../ports/WorkflowRunsGateway.js"
 import { hexDigest, pickWeighted, unitInterval } from "./SimulatorRandom.js"
 import { renderRunName } from "./SimulatorRunName.js"
 import { SimulatorTimeline } from "./SimulatorTimeline.js"
