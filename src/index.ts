@@ -60,4 +60,6 @@ export * from "./programs/RequestUpdates.js"
 export * from "./programs/RunIndex.js"
 export * from "./programs/Sweep.js"
 export * from "./programs/Webhooks.js"
+// The one part of the simulation (src/simulation/) the library exports: an in-memory GitHub, the test
+// double of WorkflowRunsGateway for hosts that test their own programs over it.
 export * as GitHubSimulator from "./simulation/adapters/github/GitHubSimulator.js"
