@@ -42,7 +42,10 @@ module.exports = {
       comment:
         "src/simulation is the test rig (GitHub stand-in, baseline, simulate engine): nothing in the product imports it except the composition roots and the CLI module that registers `simulate`.",
       severity: "error",
-      from: { path: "^src/", pathNot: ["^src/simulation/", ...compositionRoots, simulateCommandRegistration] },
+      from: {
+        path: "^src/",
+        pathNot: ["^src/simulation/", ...compositionRoots, simulateCommandRegistration],
+      },
       to: { path: "^src/simulation/" },
     },
     {
