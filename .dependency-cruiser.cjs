@@ -49,6 +49,14 @@ module.exports = {
       to: { path: "^src/simulation/" },
     },
     {
+      name: "exported-simulator-is-self-contained",
+      comment:
+        "The package ships of dist/simulation/ only adapters/github/ (the GitHub simulator index.ts exports; package.json files): it may not import the rest of the simulation.",
+      severity: "error",
+      from: { path: "^src/simulation/adapters/github/" },
+      to: { path: "^src/simulation/", pathNot: "^src/simulation/adapters/github/" },
+    },
+    {
       name: "simulation-domain-imports-only-domain",
       comment: "src/simulation/domain is pure like src/domain: effect and the two domains only.",
       severity: "error",
