@@ -33,6 +33,7 @@ import { recoverDeliveries } from "../../programs/Recover.js"
 import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIndex.js"
 import { type SweepProgress, type SweepReport, sweepIndex } from "../../programs/Sweep.js"
 import { replayParked } from "../../programs/Webhooks.js"
+import { simulate } from "../../simulation/cli/Simulate.js"
 import { dispatchResultJson } from "../DispatchOutput.js"
 import {
   ExitCode,
@@ -43,7 +44,6 @@ import {
   printJson,
   progressReporter,
 } from "./Output.js"
-import { simulate } from "./Simulate.js"
 
 /** A positional argument decoded with a Schema; a bad value is reported with the argument's name. */
 const decodedArg = <A, I>(name: string, schema: Schema.Schema<A, I>) =>
