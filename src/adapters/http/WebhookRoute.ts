@@ -14,8 +14,8 @@ export interface WebhookOptions {
   readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
   readonly maxBytes: number
   /**
-   * How long processing may take before the delivery is answered 503 (9 seconds by default; GitHub
-   * gives up after 10). Nothing is recorded for it, so a redelivery processes it again.
+   * When the answer is due (9 seconds by default; GitHub gives up after 10). Processing with all its
+   * retries stops a second before it, and the delivery is parked and answered 503.
    */
   readonly deadline?: Duration.Duration
   /** Body bytes held at once across all requests until their signature is checked; no limit when absent. */
@@ -34,9 +34,6 @@ class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
   readonly header: string
   readonly detail: string
 }> {}
-/** The answer did not come within the deadline; the processing goes on. */
-class DeadlineExceeded extends Data.TaggedError("DeadlineExceeded")<{ readonly deliveryId: DeliveryId }> {}
-
 /** Not processed and not even parked (the store is down): nothing recorded, a redelivery processes it. */
 class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{
   readonly reason: StoreError["reason"]
@@ -54,7 +51,6 @@ type Rejection =
   | InvalidSignature
   | InvalidHeader
   | MalformedPayload
-  | DeadlineExceeded
   | StoreUnavailable
   | InternalFailure
 
@@ -88,8 +84,6 @@ const rejection = (error: Rejection): HttpServerResponse.HttpServerResponse => {
       return problem(400, "invalid header", { header: error.header, detail: error.detail })
     case "MalformedPayload":
       return problem(400, "invalid body", { detail: error.detail })
-    case "DeadlineExceeded":
-      return problem(503, "timed out", { deliveryId: error.deliveryId })
     case "StoreUnavailable":
       return problem(503, "store unavailable", { reason: error.reason, deliveryId: error.deliveryId })
     case "InternalFailure":
@@ -246,19 +240,8 @@ export const webhookRoute = (options: WebhookOptions) =>
         ),
       ),
     )
-    // The answer waits at most the deadline; the processing does not stop there. It goes on to record
-    // the delivery or park it, so a delivery answered "timed out" is not lost (nor is one whose
-    // sender hung up).
-    const running = yield* Effect.forkDaemon(processing)
-    return yield* Fiber.join(running).pipe(
-      Effect.timeoutFail({
-        duration: deadline,
-        onTimeout: () => new DeadlineExceeded({ deliveryId }),
-      }),
-      Effect.tapErrorTag("DeadlineExceeded", () =>
-        Effect.logWarning("delivery timed out").pipe(
-          Effect.annotateLogs({ deliveryId, deadline: Duration.format(deadline) }),
-        ),
-      ),
-    )
+    // Processing runs in a fiber of its own, so that a sender who hangs up does not cut it off: it
+    // goes on to record the delivery or park it. It ends within the deadline by itself (the budget
+    // above, then a bounded park), so the answer needs no timer of its own.
+    return yield* Fiber.join(yield* Effect.forkDaemon(processing))
   }).pipe(Effect.catchAll((error) => Effect.succeed(rejection(error))))
