@@ -445,14 +445,8 @@ const apply = Effect.fnUntraced(function* (delivery: Delivery) {
 })
 
 /**
- * How long parking waits for the store before it keeps the delivery in the local spool instead:
- * well inside the second the HTTP route leaves between the processing budget and its answer.
- */
-export const parkStoreWait = Duration.millis(500)
-
-/**
  * Keeps a delivery that failed for replay: in the store's parking lot, or — when the store cannot
- * take it either, or does not answer within `parkStoreWait` — in this instance's local spool, which
+ * take it either, or does not answer within `WebhookSettings.parkWaitMillis` — in this instance's local spool, which
  * `drainSpool` moves to the store once it answers. The store is tried once: it has just failed, and
  * the spool answers at once. Only when both refuse does the delivery fail (the store's error;
  * nothing kept, GitHub's 503 is all that is left of it, for `deliveries recover` or a person to
@@ -460,6 +454,7 @@ export const parkStoreWait = Duration.millis(500)
  */
 export const park = Effect.fnUntraced(function* (parked: ParkedDelivery, reason: string) {
   const log = yield* DeliveryLog
+  const { parkWaitMillis } = yield* WebhookSettings
   yield* Effect.logWarning("delivery parked").pipe(
     Effect.annotateLogs({ deliveryId: parked.deliveryId, reason, detail: parked.reason }),
   )
@@ -467,12 +462,12 @@ export const park = Effect.fnUntraced(function* (parked: ParkedDelivery, reason:
   const stored = yield* Effect.either(
     log.park(parked).pipe(
       Effect.timeoutFail({
-        duration: parkStoreWait,
+        duration: Duration.millis(parkWaitMillis),
         onTimeout: () =>
           new StoreError({
             reason: "Unavailable",
             operation: "park",
-            detail: `the store did not take the parked delivery within ${Duration.format(parkStoreWait)}`,
+            detail: `the store did not take the parked delivery within ${parkWaitMillis} ms`,
           }),
       }),
     ),

@@ -185,8 +185,13 @@ const respond = (outcome: DeliveryResult, deliveryId: DeliveryId): HttpServerRes
  * (401), an `X-GitHub-Delivery` (400); then the delivery is processed. A duplicate is 200
  * `{"duplicate":true}`; a delivery that could not be processed is parked for replay (503).
  */
-export const webhookRoute = (options: WebhookOptions) =>
-  Effect.gen(function* () {
+export const webhookRoute = (options: WebhookOptions) => {
+  // Retries end a second before the answer is due (half-way for a deadline under 2 s), leaving the
+  // rest to park the delivery: half of it for the store, then the local spool.
+  const deadlineMillis = Duration.toMillis(options.deadline ?? defaultDeadline)
+  const processingBudgetMillis = Math.max(deadlineMillis - 1_000, deadlineMillis / 2)
+  const budgets = { processingBudgetMillis, parkWaitMillis: (deadlineMillis - processingBudgetMillis) / 2 }
+  return Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const declaredLength = Number(request.headers["content-length"] ?? "0")
     if (declaredLength > options.maxBytes) return yield* new BodyTooLarge({ maxBytes: options.maxBytes })
@@ -210,7 +215,6 @@ export const webhookRoute = (options: WebhookOptions) =>
     const event = request.headers["x-github-event"] ?? ""
     if (event === "")
       return yield* new InvalidHeader({ header: "X-GitHub-Event", detail: "an event name is required" })
-    const deadline = options.deadline ?? defaultDeadline
     const settings = yield* WebhookSettings
     const processing = processDelivery({
       deliveryId,
@@ -218,14 +222,7 @@ export const webhookRoute = (options: WebhookOptions) =>
       headers: headerRecord(request.headers),
       body,
     }).pipe(
-      // Retries end a second before the answer is due, leaving that second to park the delivery.
-      Effect.provideService(WebhookSettings, {
-        ...settings,
-        processingBudgetMillis: Math.max(
-          Duration.toMillis(deadline) - 1_000,
-          Duration.toMillis(deadline) / 2,
-        ),
-      }),
+      Effect.provideService(WebhookSettings, { ...settings, ...budgets }),
       Effect.map((outcome) => respond(outcome, deliveryId)),
       Effect.catchTag("StoreError", (error) =>
         Effect.logWarning("delivery failed").pipe(
@@ -245,3 +242,4 @@ export const webhookRoute = (options: WebhookOptions) =>
     // above, then a bounded park), so the answer needs no timer of its own.
     return yield* Fiber.join(yield* Effect.forkDaemon(processing))
   }).pipe(Effect.catchAll((error) => Effect.succeed(rejection(error))))
+}
