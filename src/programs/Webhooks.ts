@@ -379,10 +379,7 @@ const recordedOutcomes = new Set<DeliveryResult["_tag"]>(["Processed", "Ignored"
 export const processDelivery = Effect.fn("Webhooks.processDelivery", {
   // Nothing reads a span's stack on this path, and capturing one cost as much as a store call.
   captureStackTrace: false,
-})(function* (
-  delivery: Delivery,
-  previousAttempts = 0,
-) {
+})(function* (delivery: Delivery, previousAttempts = 0) {
   // Milliseconds, not nanoseconds: TestClock cannot express the fractional instants jittered retries
   // leave behind as nanoseconds, and the histogram's first bucket is 1 ms anyway.
   const started = yield* Clock.currentTimeMillis

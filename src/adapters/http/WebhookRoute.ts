@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { verifyWithFallback } from "@octokit/webhooks-methods"
-import { Data, Duration, Effect, Fiber, Redacted, Schema } from "effect"
+import { Data, Duration, Effect, Fiber, Option, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import type { StoreError } from "../../ports/StoreError.js"
 import { WebhookSettings } from "../../ports/WebhookSettings.js"
@@ -23,6 +23,8 @@ export interface WebhookOptions {
 }
 
 export const defaultDeadline = Duration.seconds(9)
+
+const decodeDeliveryId = Schema.decodeUnknownOption(DeliveryId)
 
 /** The body is over `maxBytes` (declared or as it arrives): the only 413. */
 class BodyTooLarge extends Data.TaggedError("BodyTooLarge")<{ readonly maxBytes: number }> {}
@@ -207,11 +209,10 @@ export const webhookRoute = (options: WebhookOptions) => {
     }).pipe(
       budget.withBytes(request.headers["content-length"] === undefined ? options.maxBytes : declaredLength),
     )
-    const deliveryId = yield* Schema.decodeUnknown(DeliveryId)(request.headers["x-github-delivery"]).pipe(
-      Effect.mapError(
-        () => new InvalidHeader({ header: "X-GitHub-Delivery", detail: "a delivery id is required" }),
-      ),
-    )
+    const decodedId = decodeDeliveryId(request.headers["x-github-delivery"])
+    if (Option.isNone(decodedId))
+      return yield* new InvalidHeader({ header: "X-GitHub-Delivery", detail: "a delivery id is required" })
+    const deliveryId = decodedId.value
     const event = request.headers["x-github-event"] ?? ""
     if (event === "")
       return yield* new InvalidHeader({ header: "X-GitHub-Event", detail: "an event name is required" })
