@@ -5,7 +5,7 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import { Effect, Option } from "effect"
 import { StoreError } from "../../../ports/StoreError.js"
 
-/** The facts the directory store reads from its files' names and `stat`, shared by its parts. */
+// What the directory store's parts share: etags and versions from files, errors, temp-file names.
 
 export const etagOf = (body: string) => `"${createHash("md5").update(body).digest("hex")}"`
 
