@@ -5,8 +5,8 @@ import { Console, Duration, Effect, Layer, Option, ParseResult, Schema, Stream }
 import { describeParseError } from "../../domain/EntryValidation.js"
 import {
   defaultLifecycleDays,
+  isRunIndexRule,
   LifecycleDays,
-  type LifecycleRule,
   lifecycleRuleId,
 } from "../../domain/LifecycleRule.js"
 import { RequestId } from "../../domain/RequestId.js"
@@ -16,6 +16,7 @@ import { InstantFromIso } from "../../domain/Timestamp.js"
 import { WorkflowKind, workflowKinds } from "../../domain/WorkflowKind.js"
 import { RepositoryName } from "../../domain/WorkflowRun.js"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
+import { BucketLifecycle } from "../../ports/BucketLifecycle.js"
 import { DeliveryLog } from "../../ports/DeliveryLog.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { backfillIndex } from "../../programs/Backfill.js"
@@ -526,11 +527,10 @@ const backfill = Command.make("backfill", { kind: kindFilter, dryRun, json }, (i
   ),
 )
 
-const describeRule = (rule: LifecycleRule) => JSON.stringify(rule)
-
 const lifecycleShow = Command.make("show", { json }, (input) =>
   Effect.gen(function* () {
     const view = yield* showLifecycle()
+    const { configurationAsStored, ruleAsStored } = yield* BucketLifecycle
     if (view._tag === "NotSupported") {
       return yield* input.json
         ? printJson({ status: "not-supported", store: view.store })
@@ -544,8 +544,8 @@ const lifecycleShow = Command.make("show", { json }, (input) =>
       return yield* printJson({
         status: Option.isSome(view.rule) ? "present" : "absent",
         store: view.location,
-        runIndexRule: Option.getOrNull(view.rule),
-        configuration: Option.getOrNull(view.configuration),
+        runIndexRule: Option.getOrNull(Option.map(view.rule, ruleAsStored)),
+        configuration: Option.getOrNull(Option.map(view.configuration, configurationAsStored)),
       })
     }
     yield* Console.log(
@@ -558,10 +558,10 @@ const lifecycleShow = Command.make("show", { json }, (input) =>
         Console.log(
           `no ${lifecycleRuleId} rule: index entries are never deleted; add it with run-index lifecycle apply`,
         ),
-      onSome: (rule) => Console.log(`run index rule: ${describeRule(rule)}`),
+      onSome: (rule) => Console.log(`run index rule: ${JSON.stringify(ruleAsStored(rule))}`),
     })
-    for (const rule of rules.filter((each) => each.ID !== lifecycleRuleId)) {
-      yield* Console.log(`other rule:     ${describeRule(rule)}`)
+    for (const rule of rules.filter((each) => !isRunIndexRule(each))) {
+      yield* Console.log(`other rule:     ${JSON.stringify(ruleAsStored(rule))}`)
     }
   }),
 ).pipe(
@@ -590,6 +590,7 @@ const lifecycleApply = Command.make(
   (input) =>
     Effect.gen(function* () {
       const applied = yield* applyLifecycle({ days: input.days, dryRun: input.dryRun })
+      const { configurationAsStored } = yield* BucketLifecycle
       if (applied._tag === "NotSupported") {
         yield* input.json
           ? printJson({ status: "not-supported", store: applied.store })
@@ -614,7 +615,7 @@ const lifecycleApply = Command.make(
           store: applied.location,
           written: applied.written,
           dryRun: input.dryRun,
-          configuration: applied.configuration,
+          configuration: configurationAsStored(applied.configuration),
           warnings,
         })
       }
@@ -627,7 +628,7 @@ const lifecycleApply = Command.make(
       for (const warning of warnings) yield* Console.error(`warning: ${warning}`)
       if (input.dryRun && applied.change !== "unchanged") {
         yield* Console.log("configuration that would be written:")
-        yield* Console.log(JSON.stringify(applied.configuration, null, 2))
+        yield* Console.log(JSON.stringify(configurationAsStored(applied.configuration), null, 2))
       }
     }),
 ).pipe(
