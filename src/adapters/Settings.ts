@@ -1,4 +1,4 @@
-import { Config, ConfigError, type Context, Duration, Either, Option, Schema } from "effect"
+import { Config, ConfigError, type Context, Duration, Either, Option, type Redacted, Schema } from "effect"
 import { defaultRetentionDays, RetentionDays } from "../domain/Retention.js"
 import { GitHubLogin } from "../domain/WorkflowRun.js"
 import { LaneSettings } from "../ports/DispatchLanes.js"
@@ -48,6 +48,85 @@ export const port = Config.integer("PORT").pipe(
     validation: (port) => port >= 0 && port <= 65535,
   }),
   Config.withDefault(8787),
+)
+
+/** A token (personal, fine-grained or `GITHUB_TOKEN`), or a GitHub App installation; redacted until Octokit gets them. */
+export type GitHubAuth =
+  | { readonly token: Redacted.Redacted<string> }
+  | {
+      readonly appId: string
+      readonly privateKey: Redacted.Redacted<string>
+      readonly installationId: number
+    }
+
+export interface GitHubClientSettings {
+  /** `https://api.github.com`, or `https://<host>/api/v3` for GitHub Enterprise Server. */
+  readonly baseUrl: string
+  readonly auth: GitHubAuth
+}
+
+const unset = Config.option
+
+/** The variables GitHub is reached with, as GitHub Actions and the README name them. */
+const githubVariables = Config.all({
+  baseUrl: Config.nonEmptyString("GITHUB_API_URL").pipe(Config.withDefault("https://api.github.com")),
+  token: unset(Config.redacted("GITHUB_TOKEN")),
+  appId: unset(Config.nonEmptyString("GITHUB_APP_ID")),
+  privateKey: unset(Config.redacted("GITHUB_APP_PRIVATE_KEY")),
+  installationId: unset(
+    Schema.Config("GITHUB_APP_INSTALLATION_ID", Schema.compose(Schema.NumberFromString, Schema.Int)),
+  ),
+})
+
+const appVariables = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID"] as const
+
+/**
+ * How GitHub is reached (the Octokit client's options): a GitHub App installation when all three `GITHUB_APP_*`
+ * variables are set (an explicit choice, preferred over a `GITHUB_TOKEN` that CI may set on its own),
+ * else `GITHUB_TOKEN`. Neither, or only some of the App's variables, is a configuration error that
+ * names the variables.
+ */
+export const githubClient: Config.Config<GitHubClientSettings> = githubVariables.pipe(
+  Config.mapOrFail(
+    ({
+      baseUrl,
+      token,
+      appId,
+      privateKey,
+      installationId,
+    }): Either.Either<GitHubClientSettings, ConfigError.ConfigError> => {
+      if (Option.isSome(appId) && Option.isSome(privateKey) && Option.isSome(installationId)) {
+        return Either.right({
+          baseUrl,
+          auth: {
+            appId: appId.value,
+            privateKey: privateKey.value,
+            installationId: installationId.value,
+          },
+        })
+      }
+      const appVariablesSet = [Option.isSome(appId), Option.isSome(privateKey), Option.isSome(installationId)]
+      if (appVariablesSet.some(Boolean)) {
+        const missing = appVariables.filter((_, index) => !appVariablesSet[index])
+        return Either.left(
+          ConfigError.MissingData(
+            [missing[0] ?? "GITHUB_APP_ID"],
+            `A GitHub App needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID; missing ${missing.join(", ")}`,
+          ),
+        )
+      }
+      return Option.match(token, {
+        onNone: () =>
+          Either.left(
+            ConfigError.MissingData(
+              ["GITHUB_TOKEN"],
+              "GitHub is not configured: set GITHUB_TOKEN, or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID (and GITHUB_API_URL for GitHub Enterprise Server)",
+            ),
+          ),
+        onSome: (secret) => Either.right({ baseUrl, auth: { token: secret } }),
+      })
+    },
+  ),
 )
 
 /**
