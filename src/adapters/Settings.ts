@@ -3,7 +3,7 @@ import { defaultRetentionDays, RetentionDays } from "../domain/Retention.js"
 import { GitHubLogin } from "../domain/WorkflowRun.js"
 import { LaneSettings } from "../ports/DispatchLanes.js"
 import { HookTargetFromString } from "../ports/HookDeliveries.js"
-import { defaultDeliveryDeadline, processingBudgetWithin, WebhookSettings } from "../ports/WebhookSettings.js"
+import { defaultDeliveryDeadline, WebhookSettings } from "../ports/WebhookSettings.js"
 import { defaultMaxBytes, defaultMaxDeliveries } from "./LocalDeliverySpool.js"
 import { defaultLockWait } from "./objects/DirectoryObjectStore.js"
 
@@ -309,15 +309,23 @@ export const laneWait = positiveDuration(
 )
 
 /**
- * How webhooks are processed, by the service and by the CLI's replay and reconcile: the port's
- * defaults, with the processing budget a second under `RUN_INDEX_WEBHOOK_DEADLINE`.
+ * How many recently modified request documents a destroy webhook that misses the index scans: the
+ * seed's list-based lookup, for deployments migrating from before the index (0, off, by default).
+ */
+export const destroyScanLimit = nonNegativeInteger(
+  "RUN_INDEX_DESTROY_SCAN_LIMIT",
+  WebhookSettings.defaultValue().destroyScanLimit,
+  "request documents",
+)
+
+/**
+ * How webhooks are processed and correlated, by the service and by the CLI's replay and reconcile:
+ * the port's defaults with what is configured. The HTTP route narrows the processing budget of each
+ * delivery it answers to a second under `RUN_INDEX_WEBHOOK_DEADLINE`.
  */
 export const webhookSettings: Config.Config<Context.Tag.Service<typeof WebhookSettings>> = Config.map(
-  webhookDeadline,
-  (deadline) => ({
-    ...WebhookSettings.defaultValue(),
-    processingBudgetMillis: processingBudgetWithin(deadline),
-  }),
+  destroyScanLimit,
+  (limit) => ({ ...WebhookSettings.defaultValue(), destroyScanLimit: limit }),
 )
 
 /** How logs are written to stderr: `json` (one object per line), `pretty`; unset: pretty on a terminal, else json. */
