@@ -1,4 +1,7 @@
-/** The service (`npm start`, `run-index serve`): the HTTP server over the environment of src/app/Layers.ts. */
+/**
+ * The service (`npm start`): the HTTP server over the environment of src/app/Layers.ts, the one
+ * `run-index serve` runs it in too.
+ */
 import type { HttpServer } from "@effect/platform"
 import { type ConfigError, type Effect, Layer } from "effect"
 import * as Server from "../adapters/http/Server.js"
