@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Logger, LogLevel, Stream, TestClock } from "effect"
 import { DeliveryLog } from "../../src/ports/DeliveryLog.js"
 import { StoreError } from "../../src/ports/StoreError.js"
-import { replayContinually } from "../../src/programs/Webhooks.js"
+import { replayContinually } from "../../src/programs/Replay.js"
 import { world } from "../support/world.js"
 
 /** Every line logged, as the service writes it to stderr (its JSON logger). */

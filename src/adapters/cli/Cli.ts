@@ -31,9 +31,9 @@ import {
 import { applyLifecycle, showLifecycle } from "../../programs/Lifecycle.js"
 import { reconcileAll, reconcileRequest } from "../../programs/Reconcile.js"
 import { recoverDeliveries } from "../../programs/Recover.js"
+import { replayParked } from "../../programs/Replay.js"
 import { claimRun, getRequestIdByRunId, putRunIndex } from "../../programs/RunIndex.js"
 import { type SweepProgress, type SweepReport, sweepIndex } from "../../programs/Sweep.js"
-import { replayParked } from "../../programs/Webhooks.js"
 import { simulate } from "../../simulation/cli/Simulate.js"
 import { dispatchResultJson } from "../DispatchOutput.js"
 import {

@@ -11,7 +11,8 @@ import {
   processingBudgetWithin,
   WebhookSettings,
 } from "../../ports/WebhookSettings.js"
-import { type DeliveryResult, type MalformedPayload, processDelivery } from "../../programs/Webhooks.js"
+import type { DeliveryResult, MalformedPayload } from "../../programs/Delivery.js"
+import { processDelivery } from "../../programs/Webhooks.js"
 import * as BodyBudget from "./BodyBudget.js"
 
 export interface WebhookOptions {

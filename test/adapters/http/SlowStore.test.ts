@@ -10,7 +10,7 @@ import * as MemoryObjectStore from "../../../src/adapters/objects/MemoryObjectSt
 import { ObjectStore, WriteCondition } from "../../../src/adapters/objects/ObjectStore.js"
 import { DeliveryId } from "../../../src/domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../../src/ports/DeliveryLog.js"
-import { replayParked } from "../../../src/programs/Webhooks.js"
+import { replayParked } from "../../../src/programs/Replay.js"
 import { requestDocumentWithRun, workflowRunPayload } from "../../support/payloads.js"
 import { attemptOf, world } from "../../support/world.js"
 

@@ -11,7 +11,7 @@ import { DeliveryId } from "../../../src/domain/WorkflowRunPayload.js"
 import { DeliveriesInFlight } from "../../../src/ports/DeliveriesInFlight.js"
 import { DeliveryLog } from "../../../src/ports/DeliveryLog.js"
 import * as Metrics from "../../../src/programs/Metrics.js"
-import { replayParked } from "../../../src/programs/Webhooks.js"
+import { replayParked } from "../../../src/programs/Replay.js"
 import { requestDocumentWithRun, workflowRunPayload } from "../../support/payloads.js"
 import { attemptOf, world } from "../../support/world.js"
 
