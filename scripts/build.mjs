@@ -6,6 +6,8 @@
  * a command may not need (the AWS SDK, Octokit, the HTTP server, the simulation) stay behind
  * dynamic imports and become chunks of their own, loaded only by the commands that use them.
  *
+ * `node scripts/build.mjs --metafile` also writes dist/bin.meta.json and dist/main.meta.json.
+ *
  * `node scripts/build.mjs --if-stale` (what `npm start` runs first) builds only when a source is
  * newer than the last build: a modification-time check takes milliseconds, `tsc` seconds.
  */
@@ -45,7 +47,12 @@ const build = async () => {
   const esbuild = await import("esbuild")
   rmSync(join(root, "dist", "chunks"), { recursive: true, force: true })
   // One build per program: chunks shared by both would mix what only the service needs into the CLI's start.
-  for (const program of ["bin", "main"]) await bundle(esbuild, program)
+  for (const program of ["bin", "main"]) {
+    const result = await bundle(esbuild, program)
+    // `--metafile`: what each chunk holds, for esbuild's analyzer (esbuild.github.io/analyze) or analyzeMetafile.
+    if (process.argv.includes("--metafile"))
+      writeFileSync(join(root, "dist", `${program}.meta.json`), JSON.stringify(result.metafile))
+  }
   writeFileSync(stamp, `${new Date().toISOString()}\n`)
 }
 
@@ -74,6 +81,7 @@ const bundle = (esbuild, program) =>
     keepNames: true,
     plugins: [withoutConfigFileParsers, deepImports()],
     logLevel: "warning",
+    metafile: process.argv.includes("--metafile"),
   })
 
 /**

@@ -1,4 +1,5 @@
 import { Command } from "@effect/cli"
+import type { Layer } from "effect"
 import { deliveriesCommand } from "./DeliveryCommands.js"
 import { dispatchCommand } from "./DispatchCommand.js"
 import { indexCommands } from "./IndexCommands.js"
@@ -25,4 +26,15 @@ export const command = Command.make("run-index").pipe(
   ]),
 )
 
-export const run = Command.run(command, { name: "run-index", version: "0.1.0" })
+const app = { name: "run-index", version: "0.1.0" }
+
+/** `run-index` with `argv` (as `process.argv`); the commands' services are provided around it. */
+export const run = Command.run(command, app)
+
+/**
+ * `run` with `layer` provided to the command that runs, and built only then: `--help`, `--version`
+ * and usage errors build no store and reach no GitHub. @effect/cli's own services (file system,
+ * path, terminal) are still provided around it.
+ */
+export const runProviding = <ROut, E, RIn>(layer: Layer.Layer<ROut, E, RIn>) =>
+  Command.run(Command.provide(command, layer), app)
