@@ -1,5 +1,12 @@
-/** The dependency rule of DESIGN.md §3: domain ← ports ← programs ← adapters ← composition roots. */
+/**
+ * The dependency rule of DESIGN.md §3: domain ← ports ← programs ← adapters ← composition roots. The
+ * simulation (src/simulation/) is a rig beside the product: it may import the product, the product
+ * imports it only at the composition roots and where the CLI registers `simulate`.
+ */
 const roots = "^src/(main|bin|index)\\.ts$"
+const compositionRoots = [roots, "^src/app/"]
+/** The CLI module that registers the `simulate` command (the engine itself stays a dynamic import there). */
+const simulateCommandRegistration = "^src/adapters/cli/SimulateCommand\\.ts$"
 module.exports = {
   forbidden: [
     {
@@ -27,8 +34,41 @@ module.exports = {
       name: "only-roots-import-adapters",
       comment: "Nothing imports an adapter except the composition roots and other adapters.",
       severity: "error",
-      from: { path: "^src/", pathNot: [roots, "^src/adapters/"] },
+      from: { path: "^src/", pathNot: [roots, "^src/adapters/", "^src/simulation/"] },
       to: { path: "^src/adapters/" },
+    },
+    {
+      name: "product-does-not-import-simulation",
+      comment:
+        "src/simulation is the test rig (GitHub stand-in, baseline, simulate engine): nothing in the product imports it except the composition roots and the CLI module that registers `simulate`.",
+      severity: "error",
+      from: {
+        path: "^src/",
+        pathNot: ["^src/simulation/", ...compositionRoots, simulateCommandRegistration],
+      },
+      to: { path: "^src/simulation/" },
+    },
+    {
+      name: "exported-simulator-is-self-contained",
+      comment:
+        "The package ships of dist/simulation/ only adapters/github/ (the GitHub simulator index.ts exports; package.json files): it may not import the rest of the simulation.",
+      severity: "error",
+      from: { path: "^src/simulation/adapters/github/" },
+      to: { path: "^src/simulation/", pathNot: "^src/simulation/adapters/github/" },
+    },
+    {
+      name: "simulation-domain-imports-only-domain",
+      comment: "src/simulation/domain is pure like src/domain: effect and the two domains only.",
+      severity: "error",
+      from: { path: "^src/simulation/domain/" },
+      to: { pathNot: ["^src/(simulation/)?domain/", "^node_modules/effect/"] },
+    },
+    {
+      name: "simulation-programs-import-ports-and-domain",
+      comment: "src/simulation/programs (the baseline) compose ports like src/programs: no adapter, no SDK.",
+      severity: "error",
+      from: { path: "^src/simulation/programs/" },
+      to: { pathNot: ["^src/(simulation/)?(domain|programs)/", "^src/ports/", "^node_modules/effect/"] },
     },
     {
       name: "no-circular",

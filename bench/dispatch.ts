@@ -7,15 +7,15 @@
  * serialize dispatches, so time passes in small steps until every dispatch is done.
  */
 import { Duration, Effect, Either, Fiber, Layer, Option, Schema, TestClock, TestContext } from "effect"
-import * as GitHubSimulator from "../src/adapters/github/GitHubSimulator.js"
 import * as ObjectDispatchLanes from "../src/adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../src/adapters/objects/MemoryObjectStore.js"
-import * as UnheldDispatchLanes from "../src/adapters/simulation/UnheldDispatchLanes.js"
 import { RequestId } from "../src/domain/RequestId.js"
 import { RepositoryName } from "../src/domain/WorkflowRun.js"
 import { dispatchRun } from "../src/programs/DispatchRun.js"
+import * as GitHubSimulator from "../src/simulation/adapters/github/GitHubSimulator.js"
+import * as UnheldDispatchLanes from "../src/simulation/adapters/UnheldDispatchLanes.js"
 import {
   countingObjectStore,
   emptyCalls,

@@ -3,7 +3,7 @@
  * prints one JSON line with the wall and CPU time of the simulation itself (module loading aside),
  * the process's peak RSS and whether every invariant held.
  */
-import { runSimulation } from "../src/adapters/simulation/Simulation.js"
+import { runSimulation } from "../src/simulation/run/Simulation.js"
 
 const requests = Number(process.argv[2])
 const cpuBefore = process.cpuUsage()

@@ -6,6 +6,11 @@
  * a command may not need (the AWS SDK, Octokit, the HTTP server, the simulation) stay behind
  * dynamic imports and become chunks of their own, loaded only by the commands that use them.
  *
+ * tsc compiles the simulation (src/simulation/) too, since the CLI bundle is made from tsc's output,
+ * but the package ships of dist/simulation/ only the GitHub simulator the library exports (see
+ * package.json `files`): the rest, the check-then-put baseline included, ships only inside the CLI's
+ * `simulate` chunks.
+ *
  * `node scripts/build.mjs --metafile` also writes dist/bin.meta.json and dist/main.meta.json.
  *
  * `node scripts/build.mjs --if-stale` (what `npm start` runs first) builds only when a source is

@@ -4,7 +4,6 @@
  */
 
 export * as AttemptEventHub from "./adapters/AttemptEventHub.js"
-export * as GitHubSimulator from "./adapters/github/GitHubSimulator.js"
 export * as OctokitClient from "./adapters/github/OctokitClient.js"
 export * as OctokitGateway from "./adapters/github/OctokitGateway.js"
 export * as InFlightDeliveries from "./adapters/InFlightDeliveries.js"
@@ -61,3 +60,6 @@ export * from "./programs/RequestUpdates.js"
 export * from "./programs/RunIndex.js"
 export * from "./programs/Sweep.js"
 export * from "./programs/Webhooks.js"
+// The one part of the simulation (src/simulation/) the library exports: an in-memory GitHub, the test
+// double of WorkflowRunsGateway for hosts that test their own programs over it.
+export * as GitHubSimulator from "./simulation/adapters/github/GitHubSimulator.js"

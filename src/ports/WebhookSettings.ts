@@ -24,11 +24,17 @@ export class WebhookSettings extends Context.Reference<WebhookSettings>()("run-i
      * HTTP route sets it a second under its answer deadline, so the park is answered in time.
      */
     readonly processingBudgetMillis: number
+    /**
+     * How long parking a delivery waits for the store before keeping it in the local spool instead.
+     * The HTTP route sets it to half of what its deadline leaves after the processing budget.
+     */
+    readonly parkWaitMillis: number
   } => ({
     workflowFiles: defaultWorkflowFiles,
     toleranceMillis: 5_000,
     destroyScanLimit: 0,
     titleWordLimit: 8,
     processingBudgetMillis: 8_000,
+    parkWaitMillis: 500,
   }),
 }) {}

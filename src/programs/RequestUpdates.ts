@@ -36,19 +36,44 @@ export const transientStoreRetries = Schedule.exponential("100 millis", 2).pipe(
 
 const isStoreError = (error: { readonly _tag: string }): error is StoreError => error._tag === "StoreError"
 
-/** Runs a store call, retrying transient failures on `transientStoreRetries`; every failure is counted. */
+const isTransientStoreError = (error: { readonly _tag: string }) => isStoreError(error) && isTransient(error)
+
+/**
+ * `Effect.retry(effect, options)` for an effect whose first run already failed with `first`: the
+ * schedule sees that failure first (so its first wait and its count of tries are as if it had run
+ * from the start), then `effect` runs again after each wait.
+ */
+const retryAfter = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  first: E,
+  options: { readonly schedule: Schedule.Schedule<unknown, E>; readonly while: (error: E) => boolean },
+): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    let replayed = false
+    const again = Effect.suspend(() => {
+      if (replayed) return effect
+      replayed = true
+      return Effect.fail(first)
+    })
+    return Effect.retry(again, options)
+  })
+
+/**
+ * Runs a store call, retrying transient failures on `transientStoreRetries`; every failure is counted.
+ * The retry schedule is started only after a first transient failure: a store call that succeeds,
+ * as nearly every one does, costs no schedule (each driver cost about as much CPU as a memory-store
+ * call, several times per webhook delivery; bench "webhook").
+ */
 export const retryTransient = <A, E extends { readonly _tag: string }, R>(
   effect: Effect.Effect<A, E, R>,
-): Effect.Effect<A, E, R> =>
-  effect.pipe(
-    Effect.tapError((error) =>
-      isStoreError(error) ? Metric.increment(Metrics.storeErrors[error.reason]) : Effect.void,
-    ),
-    Effect.retry({
-      schedule: transientStoreRetries,
-      while: (error) => isStoreError(error) && isTransient(error),
-    }),
+): Effect.Effect<A, E, R> => {
+  const counted = Effect.tapError(effect, (error) =>
+    isStoreError(error) ? Metric.increment(Metrics.storeErrors[error.reason]) : Effect.void,
   )
+  return Effect.catchIf(counted, isTransientStoreError, (first) =>
+    retryAfter(counted, first, { schedule: transientStoreRetries, while: isTransientStoreError }),
+  )
+}
 
 export interface UpdateOptions {
   /** Create the document when it does not exist (from `newRequestDocument`) before applying the change. */
@@ -108,8 +133,11 @@ export const updateRequestWith = Effect.fnUntraced(function* <A>(
       }
     }
   })
+  // As in `retryTransient`, the schedule starts only after a first lost compare-and-set.
   return yield* attempt.pipe(
-    Effect.retry({ schedule: conflictRetries, while: (error) => error._tag === "Stale" }),
+    Effect.catchTag("Stale", (first) =>
+      retryAfter(attempt, first, { schedule: conflictRetries, while: (error) => error._tag === "Stale" }),
+    ),
     Effect.catchTag("Stale", () =>
       Effect.fail(
         new RequestUnavailable({

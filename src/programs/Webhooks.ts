@@ -329,15 +329,19 @@ export const handleWorkflowRun = Effect.fnUntraced(function* (payload: WorkflowR
     const sink = yield* AttemptEvents
     yield* sink.publish(final.events.map((each) => ({ requestId, event: each })))
   }
-  yield* Effect.logInfo("workflow_run handled").pipe(
-    Effect.annotateLogs({
-      runId: event.runId,
-      runAttempt: event.runAttempt,
-      kind: kind.value,
-      requestId,
-      source,
-      outcome: final._tag,
-    }),
+  // Built only when info is logged: annotations cost more than a store call on the memory store.
+  yield* Effect.whenLogLevel(
+    Effect.logInfo("workflow_run handled").pipe(
+      Effect.annotateLogs({
+        runId: event.runId,
+        runAttempt: event.runAttempt,
+        kind: kind.value,
+        requestId,
+        source,
+        outcome: final._tag,
+      }),
+    ),
+    "Info",
   )
   return { outcome: final._tag, source, requestId, kind: kind.value } satisfies WorkflowRunHandled
 })
@@ -372,10 +376,10 @@ const recordedOutcomes = new Set<DeliveryResult["_tag"]>(["Processed", "Ignored"
  * of one delivery in this process (with `DeliveriesInFlight` provided) run once; the others wait and
  * answer as duplicates. Counted by outcome, and timed.
  */
-export const processDelivery = Effect.fn("Webhooks.processDelivery")(function* (
-  delivery: Delivery,
-  previousAttempts = 0,
-) {
+export const processDelivery = Effect.fn("Webhooks.processDelivery", {
+  // Nothing reads a span's stack on this path, and capturing one cost as much as a store call.
+  captureStackTrace: false,
+})(function* (delivery: Delivery, previousAttempts = 0) {
   // Milliseconds, not nanoseconds: TestClock cannot express the fractional instants jittered retries
   // leave behind as nanoseconds, and the histogram's first bucket is 1 ms anyway.
   const started = yield* Clock.currentTimeMillis
@@ -439,18 +443,32 @@ const apply = Effect.fnUntraced(function* (delivery: Delivery) {
 
 /**
  * Keeps a delivery that failed for replay: in the store's parking lot, or — when the store cannot
- * take it either — in this instance's local spool, which `drainSpool` moves to the store once it
- * answers. The store is tried once: it has just failed, and the spool answers at once. Only when
- * both refuse does the delivery fail (the store's error; nothing kept, GitHub's 503 is all that is
- * left of it, for `deliveries recover` or a person to redeliver).
+ * take it either, or does not answer within `WebhookSettings.parkWaitMillis` — in this instance's local spool, which
+ * `drainSpool` moves to the store once it answers. The store is tried once: it has just failed, and
+ * the spool answers at once. Only when both refuse does the delivery fail (the store's error;
+ * nothing kept, GitHub's 503 is all that is left of it, for `deliveries recover` or a person to
+ * redeliver).
  */
 export const park = Effect.fnUntraced(function* (parked: ParkedDelivery, reason: string) {
   const log = yield* DeliveryLog
+  const { parkWaitMillis } = yield* WebhookSettings
   yield* Effect.logWarning("delivery parked").pipe(
     Effect.annotateLogs({ deliveryId: parked.deliveryId, reason, detail: parked.reason }),
   )
   const result: DeliveryResult = { _tag: "Parked", reason, detail: parked.reason }
-  const stored = yield* Effect.either(log.park(parked))
+  const stored = yield* Effect.either(
+    log.park(parked).pipe(
+      Effect.timeoutFail({
+        duration: Duration.millis(parkWaitMillis),
+        onTimeout: () =>
+          new StoreError({
+            reason: "Unavailable",
+            operation: "park",
+            detail: `the store did not take the parked delivery within ${parkWaitMillis} ms`,
+          }),
+      }),
+    ),
+  )
   if (Either.isRight(stored)) return result
   yield* Metric.increment(Metrics.storeErrors[stored.left.reason])
   const spool = yield* DeliverySpool

@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type Duration, Effect, Fiber, Layer, Option, Schema, TestClock } from "effect"
-import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
 import * as ObjectDispatchLanes from "../../src/adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../../src/adapters/ObjectRunIndexStore.js"
@@ -11,6 +10,7 @@ import { RepositoryName } from "../../src/domain/WorkflowRun.js"
 import { RequestStore } from "../../src/ports/RequestStore.js"
 import { RunIndexStore } from "../../src/ports/RunIndexStore.js"
 import { type DispatchRunInput, dispatchRun } from "../../src/programs/DispatchRun.js"
+import * as GitHubSimulator from "../../src/simulation/adapters/github/GitHubSimulator.js"
 import { requestId, runId } from "../support/fixtures.js"
 
 const repository = Schema.decodeSync(RepositoryName)("acme/infra")

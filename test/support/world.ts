@@ -1,5 +1,4 @@
 import { Effect, Layer, Schema } from "effect"
-import * as GitHubSimulator from "../../src/adapters/github/GitHubSimulator.js"
 import * as ObjectDeliveryLog from "../../src/adapters/ObjectDeliveryLog.js"
 import * as ObjectDispatchLanes from "../../src/adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../../src/adapters/ObjectRequestStore.js"
@@ -9,6 +8,7 @@ import type { ObjectStore } from "../../src/adapters/objects/ObjectStore.js"
 import type { WorkflowKind } from "../../src/domain/WorkflowKind.js"
 import { RepositoryName } from "../../src/domain/WorkflowRun.js"
 import { RequestStore } from "../../src/ports/RequestStore.js"
+import * as GitHubSimulator from "../../src/simulation/adapters/github/GitHubSimulator.js"
 import { requestId } from "./fixtures.js"
 
 export const repository = Schema.decodeSync(RepositoryName)("acme/infra")

@@ -33,7 +33,7 @@ export const make = (capacity: number, wait: Duration.DurationInput): Effect.Eff
       (bytes) =>
       <A, E, R>(self: Effect.Effect<A, E, R>) => {
         const permits = Math.min(kilobytes(bytes), kilobytes(capacity))
-        return semaphore
+        const attempt = semaphore
           .withPermitsIfAvailable(permits)(self)
           .pipe(
             Effect.flatMap(
@@ -42,11 +42,17 @@ export const make = (capacity: number, wait: Duration.DurationInput): Effect.Eff
                 onSome: (value) => Effect.succeed(value),
               }),
             ),
-            Effect.retry({
+          )
+        // Polling starts only when the first look finds too few bytes free: most bodies find them.
+        return Effect.catchIf(
+          attempt,
+          (error) => Predicate.isTagged(error, "BodyBudgetExhausted"),
+          () =>
+            Effect.retry(attempt, {
               schedule: Schedule.spaced(pollEvery).pipe(Schedule.upTo(wait)),
               while: (error) => Predicate.isTagged(error, "BodyBudgetExhausted"),
             }),
-          )
+        )
       },
   }))
 

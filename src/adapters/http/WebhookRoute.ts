@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { verifyWithFallback } from "@octokit/webhooks-methods"
-import { Data, Duration, Effect, Fiber, Redacted, Schema } from "effect"
+import { Data, Duration, Effect, Fiber, Option, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import type { StoreError } from "../../ports/StoreError.js"
 import { WebhookSettings } from "../../ports/WebhookSettings.js"
@@ -14,8 +14,8 @@ export interface WebhookOptions {
   readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
   readonly maxBytes: number
   /**
-   * How long processing may take before the delivery is answered 503 (9 seconds by default; GitHub
-   * gives up after 10). Nothing is recorded for it, so a redelivery processes it again.
+   * When the answer is due (9 seconds by default; GitHub gives up after 10). Processing with all its
+   * retries stops a second before it, and the delivery is parked and answered 503.
    */
   readonly deadline?: Duration.Duration
   /** Body bytes held at once across all requests until their signature is checked; no limit when absent. */
@@ -23,6 +23,8 @@ export interface WebhookOptions {
 }
 
 export const defaultDeadline = Duration.seconds(9)
+
+const decodeDeliveryId = Schema.decodeUnknownOption(DeliveryId)
 
 /** The body is over `maxBytes` (declared or as it arrives): the only 413. */
 class BodyTooLarge extends Data.TaggedError("BodyTooLarge")<{ readonly maxBytes: number }> {}
@@ -34,9 +36,6 @@ class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
   readonly header: string
   readonly detail: string
 }> {}
-/** The answer did not come within the deadline; the processing goes on. */
-class DeadlineExceeded extends Data.TaggedError("DeadlineExceeded")<{ readonly deliveryId: DeliveryId }> {}
-
 /** Not processed and not even parked (the store is down): nothing recorded, a redelivery processes it. */
 class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{
   readonly reason: StoreError["reason"]
@@ -54,7 +53,6 @@ type Rejection =
   | InvalidSignature
   | InvalidHeader
   | MalformedPayload
-  | DeadlineExceeded
   | StoreUnavailable
   | InternalFailure
 
@@ -88,8 +86,6 @@ const rejection = (error: Rejection): HttpServerResponse.HttpServerResponse => {
       return problem(400, "invalid header", { header: error.header, detail: error.detail })
     case "MalformedPayload":
       return problem(400, "invalid body", { detail: error.detail })
-    case "DeadlineExceeded":
-      return problem(503, "timed out", { deliveryId: error.deliveryId })
     case "StoreUnavailable":
       return problem(503, "store unavailable", { reason: error.reason, deliveryId: error.deliveryId })
     case "InternalFailure":
@@ -191,8 +187,13 @@ const respond = (outcome: DeliveryResult, deliveryId: DeliveryId): HttpServerRes
  * (401), an `X-GitHub-Delivery` (400); then the delivery is processed. A duplicate is 200
  * `{"duplicate":true}`; a delivery that could not be processed is parked for replay (503).
  */
-export const webhookRoute = (options: WebhookOptions) =>
-  Effect.gen(function* () {
+export const webhookRoute = (options: WebhookOptions) => {
+  // Retries end a second before the answer is due (half-way for a deadline under 2 s), leaving the
+  // rest to park the delivery: half of it for the store, then the local spool.
+  const deadlineMillis = Duration.toMillis(options.deadline ?? defaultDeadline)
+  const processingBudgetMillis = Math.max(deadlineMillis - 1_000, deadlineMillis / 2)
+  const budgets = { processingBudgetMillis, parkWaitMillis: (deadlineMillis - processingBudgetMillis) / 2 }
+  return Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const declaredLength = Number(request.headers["content-length"] ?? "0")
     if (declaredLength > options.maxBytes) return yield* new BodyTooLarge({ maxBytes: options.maxBytes })
@@ -208,15 +209,13 @@ export const webhookRoute = (options: WebhookOptions) =>
     }).pipe(
       budget.withBytes(request.headers["content-length"] === undefined ? options.maxBytes : declaredLength),
     )
-    const deliveryId = yield* Schema.decodeUnknown(DeliveryId)(request.headers["x-github-delivery"]).pipe(
-      Effect.mapError(
-        () => new InvalidHeader({ header: "X-GitHub-Delivery", detail: "a delivery id is required" }),
-      ),
-    )
+    const decodedId = decodeDeliveryId(request.headers["x-github-delivery"])
+    if (Option.isNone(decodedId))
+      return yield* new InvalidHeader({ header: "X-GitHub-Delivery", detail: "a delivery id is required" })
+    const deliveryId = decodedId.value
     const event = request.headers["x-github-event"] ?? ""
     if (event === "")
       return yield* new InvalidHeader({ header: "X-GitHub-Event", detail: "an event name is required" })
-    const deadline = options.deadline ?? defaultDeadline
     const settings = yield* WebhookSettings
     const processing = processDelivery({
       deliveryId,
@@ -224,14 +223,7 @@ export const webhookRoute = (options: WebhookOptions) =>
       headers: headerRecord(request.headers),
       body,
     }).pipe(
-      // Retries end a second before the answer is due, leaving that second to park the delivery.
-      Effect.provideService(WebhookSettings, {
-        ...settings,
-        processingBudgetMillis: Math.max(
-          Duration.toMillis(deadline) - 1_000,
-          Duration.toMillis(deadline) / 2,
-        ),
-      }),
+      Effect.provideService(WebhookSettings, { ...settings, ...budgets }),
       Effect.map((outcome) => respond(outcome, deliveryId)),
       Effect.catchTag("StoreError", (error) =>
         Effect.logWarning("delivery failed").pipe(
@@ -246,19 +238,9 @@ export const webhookRoute = (options: WebhookOptions) =>
         ),
       ),
     )
-    // The answer waits at most the deadline; the processing does not stop there. It goes on to record
-    // the delivery or park it, so a delivery answered "timed out" is not lost (nor is one whose
-    // sender hung up).
-    const running = yield* Effect.forkDaemon(processing)
-    return yield* Fiber.join(running).pipe(
-      Effect.timeoutFail({
-        duration: deadline,
-        onTimeout: () => new DeadlineExceeded({ deliveryId }),
-      }),
-      Effect.tapErrorTag("DeadlineExceeded", () =>
-        Effect.logWarning("delivery timed out").pipe(
-          Effect.annotateLogs({ deliveryId, deadline: Duration.format(deadline) }),
-        ),
-      ),
-    )
+    // Processing runs in a fiber of its own, so that a sender who hangs up does not cut it off: it
+    // goes on to record the delivery or park it. It ends within the deadline by itself (the budget
+    // above, then a bounded park), so the answer needs no timer of its own.
+    return yield* Fiber.join(yield* Effect.forkDaemon(processing))
   }).pipe(Effect.catchAll((error) => Effect.succeed(rejection(error))))
+}

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { invariantNames } from "../../../src/domain/SimulationInvariants.js"
+import { invariantNames } from "../../../src/simulation/domain/SimulationInvariants.js"
 import { runCliInProcess } from "../../support/cli.js"
 
 describe("run-index simulate through the CLI", () => {

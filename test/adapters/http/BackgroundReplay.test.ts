@@ -14,10 +14,7 @@ import {
   Stream,
   TestClock,
 } from "effect"
-import * as GitHubSimulator from "../../../src/adapters/github/GitHubSimulator.js"
 import { backgroundReplay } from "../../../src/adapters/http/Server.js"
-import * as FaultSwitchLayer from "../../../src/adapters/objects/FaultSwitch.js"
-import { FaultSwitch } from "../../../src/adapters/objects/FaultSwitch.js"
 import * as Settings from "../../../src/adapters/Settings.js"
 import { DeliveryId } from "../../../src/domain/WorkflowRunPayload.js"
 import { DeliveryLog } from "../../../src/ports/DeliveryLog.js"
@@ -25,6 +22,9 @@ import { RequestStore } from "../../../src/ports/RequestStore.js"
 import { dispatchRun } from "../../../src/programs/DispatchRun.js"
 import * as Metrics from "../../../src/programs/Metrics.js"
 import { processDelivery } from "../../../src/programs/Webhooks.js"
+import * as FaultSwitchLayer from "../../../src/simulation/adapters/FaultSwitch.js"
+import { FaultSwitch } from "../../../src/simulation/adapters/FaultSwitch.js"
+import * as GitHubSimulator from "../../../src/simulation/adapters/github/GitHubSimulator.js"
 import { requestId } from "../../support/fixtures.js"
 import { repository, world } from "../../support/world.js"
 

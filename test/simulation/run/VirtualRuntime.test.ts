@@ -1,7 +1,7 @@
 import { setTimeout as realSleep } from "node:timers/promises"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, type Duration, Effect, Exit, Fiber, Random, Schedule } from "effect"
-import { runVirtual } from "../../../src/adapters/simulation/VirtualRuntime.js"
+import { runVirtual } from "../../../src/simulation/run/VirtualRuntime.js"
 
 const start = Date.UTC(2026, 0, 1)
 

@@ -13,7 +13,7 @@
  * are real time). Without real I/O, the same program and seed replay the same schedule exactly.
  */
 import { Clock, Duration, Effect, type Exit, FiberRef, type Scheduler } from "effect"
-import { SimulatorTimeline } from "../github/SimulatorTimeline.js"
+import { SimulatorTimeline } from "../adapters/github/SimulatorTimeline.js"
 
 interface Timer {
   readonly wake: () => void

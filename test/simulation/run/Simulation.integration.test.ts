@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { runSimulation } from "../../../src/adapters/simulation/Simulation.js"
-import { invariantNames } from "../../../src/domain/SimulationInvariants.js"
-import type { SimulationSettings } from "../../../src/domain/SimulationReport.js"
+import { invariantNames } from "../../../src/simulation/domain/SimulationInvariants.js"
+import type { SimulationSettings } from "../../../src/simulation/domain/SimulationReport.js"
+import { runSimulation } from "../../../src/simulation/run/Simulation.js"
 import { motoLayer } from "../../support/s3.js"
 
 const settings: SimulationSettings = {

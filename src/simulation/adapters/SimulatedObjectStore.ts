@@ -4,10 +4,10 @@
  * keeps a simulation's objects apart in a real bucket; real I/O marked for the virtual runtime.
  */
 import { Effect, FiberRef, Option, Stream } from "effect"
+import { ObjectStore } from "../../adapters/objects/ObjectStore.js"
 import { StoreError } from "../../ports/StoreError.js"
-import { unitInterval } from "../github/SimulatorRandom.js"
-import { ObjectStore } from "../objects/ObjectStore.js"
-import type { VirtualRuntime } from "./VirtualRuntime.js"
+import type { VirtualRuntime } from "../run/VirtualRuntime.js"
+import { unitInterval } from "./github/SimulatorRandom.js"
 
 type Objects = ObjectStore["Type"]
 

@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Option, Schema } from "effect"
-import type { DispatchRecord } from "../../../src/adapters/github/GitHubSimulator.js"
-import { DispatchLedger } from "../../../src/adapters/simulation/DispatchLedger.js"
 import type { RequestDocument } from "../../../src/domain/RequestDocument.js"
 import { RepositoryName } from "../../../src/domain/WorkflowRun.js"
+import type { DispatchRecord } from "../../../src/simulation/adapters/github/GitHubSimulator.js"
+import { DispatchLedger } from "../../../src/simulation/run/DispatchLedger.js"
 import { requestId, runId } from "../../support/fixtures.js"
 
 const repository = Schema.decodeSync(RepositoryName)("acme/infra")

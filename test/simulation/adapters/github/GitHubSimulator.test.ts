@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Clock, Effect, Either, Fiber, Option, Queue, Schema, Stream, TestClock } from "effect"
-import * as Simulator from "../../../src/adapters/github/GitHubSimulator.js"
-import { GitHubSimulator } from "../../../src/adapters/github/GitHubSimulator.js"
-import type { RunId } from "../../../src/domain/RunId.js"
-import { RepositoryName } from "../../../src/domain/WorkflowRun.js"
-import { type RunFilter, WorkflowRunsGateway } from "../../../src/ports/WorkflowRunsGateway.js"
-import { runId } from "../../support/fixtures.js"
+import type { RunId } from "../../../../src/domain/RunId.js"
+import { RepositoryName } from "../../../../src/domain/WorkflowRun.js"
+import { type RunFilter, WorkflowRunsGateway } from "../../../../src/ports/WorkflowRunsGateway.js"
+import * as Simulator from "../../../../src/simulation/adapters/github/GitHubSimulator.js"
+import { GitHubSimulator } from "../../../../src/simulation/adapters/github/GitHubSimulator.js"
+import { runId } from "../../../support/fixtures.js"
 
 const repository = Schema.decodeSync(RepositoryName)("acme/infra")
 const otherRepository = Schema.decodeSync(RepositoryName)("acme/other")

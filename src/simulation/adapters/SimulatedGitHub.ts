@@ -1,6 +1,6 @@
 import { Effect, FiberRef } from "effect"
 import { type DispatchRequest, WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
-import { unitInterval } from "../github/SimulatorRandom.js"
+import { unitInterval } from "./github/SimulatorRandom.js"
 import { afterEachPage } from "./SimulatedObjectStore.js"
 
 /** GitHub calls made on behalf of one dispatch, counted by the gateway view. */

@@ -12,9 +12,9 @@ import { Option, Schema } from "effect"
 import type { RequestDocument } from "../../domain/RequestDocument.js"
 import { RequestId } from "../../domain/RequestId.js"
 import type { RunId } from "../../domain/RunId.js"
-import type { RunCreator } from "../../domain/SimulationInvariants.js"
 import { type WorkflowKind, workflowKinds } from "../../domain/WorkflowKind.js"
-import type { DispatchRecord } from "../github/GitHubSimulator.js"
+import type { DispatchRecord } from "../adapters/github/GitHubSimulator.js"
+import type { RunCreator } from "../domain/SimulationInvariants.js"
 
 const decodeRequestId = Schema.decodeUnknownOption(RequestId)
 

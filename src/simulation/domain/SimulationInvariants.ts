@@ -1,7 +1,7 @@
-import type { Attempt, RequestDocument } from "./RequestDocument.js"
-import type { RequestId } from "./RequestId.js"
-import type { RunId } from "./RunId.js"
-import { type WorkflowKind, workflowKinds } from "./WorkflowKind.js"
+import type { Attempt, RequestDocument } from "../../domain/RequestDocument.js"
+import type { RequestId } from "../../domain/RequestId.js"
+import type { RunId } from "../../domain/RunId.js"
+import { type WorkflowKind, workflowKinds } from "../../domain/WorkflowKind.js"
 
 /** The properties a simulation checks; each counts its violations, and any violation fails the run. */
 export const invariantNames = [

@@ -1,5 +1,5 @@
-import { invariantNames } from "../../domain/SimulationInvariants.js"
-import type { SimulationReport, Spread } from "../../domain/SimulationReport.js"
+import { invariantNames } from "../domain/SimulationInvariants.js"
+import type { SimulationReport, Spread } from "../domain/SimulationReport.js"
 
 const number = (value: number, decimals = 0) =>
   value.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals })

@@ -9,12 +9,12 @@
  * never reach this module.
  */
 import { Clock, Data, Effect, Option, Stream } from "effect"
-import { defaultToleranceMillis } from "../domain/CandidateSelection.js"
-import { attachRun, failAttempt, noteDispatchUncertain } from "../domain/RequestDocument.js"
-import { timestampFromMillis } from "../domain/Timestamp.js"
-import type { WorkflowRun } from "../domain/WorkflowRun.js"
-import { RunIndexStore } from "../ports/RunIndexStore.js"
-import { WorkflowRunsGateway } from "../ports/WorkflowRunsGateway.js"
+import { defaultToleranceMillis } from "../../domain/CandidateSelection.js"
+import { attachRun, failAttempt, noteDispatchUncertain } from "../../domain/RequestDocument.js"
+import { timestampFromMillis } from "../../domain/Timestamp.js"
+import type { WorkflowRun } from "../../domain/WorkflowRun.js"
+import { RunIndexStore } from "../../ports/RunIndexStore.js"
+import { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
 import {
   appendDispatchAttempt,
   DispatchRefused,
@@ -22,9 +22,9 @@ import {
   type DispatchRunOptions,
   type DispatchRunResult,
   resolutionPolls,
-} from "./DispatchRun.js"
-import { retryTransient, updateRequest } from "./RequestUpdates.js"
-import { putRunIndex } from "./RunIndex.js"
+} from "../../programs/DispatchRun.js"
+import { retryTransient, updateRequest } from "../../programs/RequestUpdates.js"
+import { putRunIndex } from "../../programs/RunIndex.js"
 
 class NoFreeRun extends Data.TaggedError("NoFreeRun")<{}> {}
 

@@ -3,6 +3,11 @@ import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Console, Effect, Layer, Option } from "effect"
+import { ExitCode, exitWith, printJson } from "../../adapters/cli/Output.js"
+import * as DirectoryObjectStore from "../../adapters/objects/DirectoryObjectStore.js"
+import * as MemoryObjectStore from "../../adapters/objects/MemoryObjectStore.js"
+import { ObjectStore } from "../../adapters/objects/ObjectStore.js"
+import * as Stores from "../../adapters/Stores.js"
 import {
   faultLevels,
   type SimulationSettings,
@@ -10,12 +15,7 @@ import {
   simulationModes,
   storeKinds,
   strategies,
-} from "../../domain/SimulationReport.js"
-import * as DirectoryObjectStore from "../objects/DirectoryObjectStore.js"
-import * as MemoryObjectStore from "../objects/MemoryObjectStore.js"
-import { ObjectStore } from "../objects/ObjectStore.js"
-import * as Stores from "../Stores.js"
-import { ExitCode, exitWith, printJson } from "./Output.js"
+} from "../domain/SimulationReport.js"
 
 const positive = (name: string, fallback: number) =>
   Options.integer(name).pipe(
@@ -67,7 +67,7 @@ const objectsFor = (store: StoreKind, seed: number) =>
           )
           return yield* exitWith(ExitCode.Usage)
         }
-        const { prefixed } = yield* Effect.promise(() => import("../simulation/SimulatedObjectStore.js"))
+        const { prefixed } = yield* Effect.promise(() => import("../adapters/SimulatedObjectStore.js"))
         const prefix = `simulations/seed-${seed}-${Date.now()}/`
         yield* Console.error(`simulating in s3://${choice.bucket.value}/${prefix} (left in place)`)
         return Layer.effect(
@@ -208,9 +208,9 @@ export const simulate = Command.make(
       // The simulation engine is loaded only by this command: the rest of the CLI starts without it.
       const [{ runSimulation }, { renderHtml }, { renderSummary }] = yield* Effect.promise(() =>
         Promise.all([
-          import("../simulation/Simulation.js"),
-          import("../simulation/SimulationHtml.js"),
-          import("../simulation/SimulationSummary.js"),
+          import("../run/Simulation.js"),
+          import("../report/SimulationHtml.js"),
+          import("../report/SimulationSummary.js"),
         ]),
       )
       const objects = yield* objectsFor(input.store, input.seed)

@@ -1,14 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fc from "fast-check"
-import { runSimulation } from "../../../src/adapters/simulation/Simulation.js"
-import { invariantNames } from "../../../src/domain/SimulationInvariants.js"
+import { invariantNames } from "../../../src/simulation/domain/SimulationInvariants.js"
 import {
   deterministicPart,
   faultLevels,
   type SimulationSettings,
   simulationModes,
-} from "../../../src/domain/SimulationReport.js"
+} from "../../../src/simulation/domain/SimulationReport.js"
+import { runSimulation } from "../../../src/simulation/run/Simulation.js"
 import { temporaryDirectoryLayer } from "../../support/directory.js"
 
 const settings = (overrides: Partial<SimulationSettings>): SimulationSettings => ({

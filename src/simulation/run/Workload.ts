@@ -1,9 +1,9 @@
 import { Schema } from "effect"
 import { RequestId } from "../../domain/RequestId.js"
-import type { FaultLevel } from "../../domain/SimulationReport.js"
 import type { WorkflowKind } from "../../domain/WorkflowKind.js"
-import type { NoiseEvent } from "../github/GitHubSimulator.js"
-import { pickWeighted, unitInterval } from "../github/SimulatorRandom.js"
+import type { NoiseEvent } from "../adapters/github/GitHubSimulator.js"
+import { pickWeighted, unitInterval } from "../adapters/github/SimulatorRandom.js"
+import type { FaultLevel } from "../domain/SimulationReport.js"
 
 /** Salts keep the workload's draws independent of each other and of the simulator's. */
 const salt = {

@@ -4,8 +4,8 @@
  * Bar charts are a few rectangles each, so they are drawn here rather than with a charting library,
  * which would have to be inlined whole into every report.
  */
-import { invariantNames } from "../../domain/SimulationInvariants.js"
-import type { SimulationReport } from "../../domain/SimulationReport.js"
+import { invariantNames } from "../domain/SimulationInvariants.js"
+import type { SimulationReport } from "../domain/SimulationReport.js"
 import { ablationLabel, strategyLabel } from "./SimulationSummary.js"
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)

@@ -1,7 +1,7 @@
 import { Context, Effect, Layer, Ref, Stream } from "effect"
+import * as MemoryObjectStore from "../../adapters/objects/MemoryObjectStore.js"
+import { ObjectStore } from "../../adapters/objects/ObjectStore.js"
 import { StoreError } from "../../ports/StoreError.js"
-import * as MemoryObjectStore from "./MemoryObjectStore.js"
-import { ObjectStore } from "./ObjectStore.js"
 
 /** Whether the switch is on, and which paths it fails while on. */
 export interface FaultSwitchState {

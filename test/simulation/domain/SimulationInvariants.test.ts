@@ -1,14 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { Attempt, RequestDocument } from "../../src/domain/RequestDocument.js"
-import type { RequestId } from "../../src/domain/RequestId.js"
+import type { Attempt, RequestDocument } from "../../../src/domain/RequestDocument.js"
+import type { RequestId } from "../../../src/domain/RequestId.js"
 import {
   type GroundTruth,
   type InvariantCounts,
   invariantNames,
   makeInvariantChecker,
   type RunState,
-} from "../../src/domain/SimulationInvariants.js"
-import { requestId, runId } from "../support/fixtures.js"
+} from "../../../src/simulation/domain/SimulationInvariants.js"
+import { requestId, runId } from "../../support/fixtures.js"
 
 const completed: RunState = { status: "completed", conclusion: "success", runAttempt: 1 }
 
