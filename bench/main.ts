@@ -40,7 +40,7 @@ const sections: Record<string, Section> = {
   },
   webhook: {
     run: async (progress) => {
-      const figures = await webhook({ runs: 100, connections: 16, seconds: 10, progress })
+      const figures = await webhook({ runs: 100, connections: 16, seconds: 8, rounds: 3, progress })
       return { figures, table: renderWebhook(figures) }
     },
   },

@@ -11,7 +11,6 @@ import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@
 import { NodeHttpServer } from "@effect/platform-node"
 import { verify } from "@octokit/webhooks-methods"
 import { Effect, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
-import * as GatewayFromEnvironment from "../src/adapters/github/GatewayFromEnvironment.js"
 import { makeRouter } from "../src/adapters/http/HttpService.js"
 import * as ObjectDeliveryLog from "../src/adapters/ObjectDeliveryLog.js"
 import * as ObjectDispatchLanes from "../src/adapters/ObjectDispatchLanes.js"
@@ -19,6 +18,7 @@ import * as ObjectRequestStore from "../src/adapters/ObjectRequestStore.js"
 import * as ObjectRunIndexStore from "../src/adapters/ObjectRunIndexStore.js"
 import * as MemoryObjectStore from "../src/adapters/objects/MemoryObjectStore.js"
 import { ObjectStore, WriteCondition } from "../src/adapters/objects/ObjectStore.js"
+import * as GitHub from "../src/app/GitHub.js"
 import { RequestId } from "../src/domain/RequestId.js"
 import { RunId } from "../src/domain/RunId.js"
 import { makeEntry } from "../src/domain/RunIndexEntry.js"
@@ -113,7 +113,7 @@ const service = async () => {
       webhook: { secrets: [Redacted.make(secret)], maxBytes: 5 * 1024 * 1024 },
     }),
   ).pipe(
-    Layer.provide(GatewayFromEnvironment.layer),
+    Layer.provide(GitHub.layer),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
     Layer.provideMerge(stores),
   )

@@ -19,13 +19,13 @@ export * as S3ObjectStore from "./adapters/objects/S3ObjectStore.js"
 export * as UnsupportedBucketLifecycle from "./adapters/objects/UnsupportedBucketLifecycle.js"
 export {
   type ClaimOutcome,
-  createRunIndex,
   type RunIndex,
   RunIndexInputError,
   type RunIndexOptions,
   RunIndexUnavailableError,
 } from "./adapters/PromiseFacade.js"
-export * as Stores from "./adapters/Stores.js"
+export { createRunIndex } from "./app/Library.js"
+export * as Stores from "./app/Stores.js"
 export * from "./domain/CandidateSelection.js"
 export * from "./domain/Classification.js"
 export * from "./domain/EntryValidation.js"

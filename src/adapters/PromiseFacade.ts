@@ -1,4 +1,3 @@
-import { NodeContext } from "@effect/platform-node"
 import { Cause, Effect, Either, Exit, Layer, ManagedRuntime, Option, Schema } from "effect"
 import { describeParseError } from "../domain/EntryValidation.js"
 import { RequestId } from "../domain/RequestId.js"
@@ -10,7 +9,7 @@ import { Retention } from "../ports/Retention.js"
 import type { StoreError, StoreFailureReason } from "../ports/StoreError.js"
 import { claimRun, getRequestIdByRunId, putRunIndex } from "../programs/RunIndex.js"
 import * as ObjectRunIndexStore from "./ObjectRunIndexStore.js"
-import * as Stores from "./Stores.js"
+import type { ObjectStore } from "./objects/ObjectStore.js"
 
 export interface RunIndexOptions {
   /** The S3 bucket (`TFPILOT_REQUESTS_BUCKET`); without one the directory store is used. */
@@ -87,20 +86,34 @@ const decodeRunId = (value: number | string): RunId =>
 
 const optional = <A>(value: A | undefined) => Option.fromNullable(value)
 
-/** The run index for hosts that do not use Effect: Promises in, Promises out. */
-export const createRunIndex = (options: RunIndexOptions = {}): RunIndex => {
+/** Where the host's options say the index is; `None` where they leave it to the defaults. */
+export interface StoreOptions {
+  readonly bucket: Option.Option<string>
+  readonly dataDirectory: Option.Option<string>
+  readonly region: Option.Option<string>
+  readonly endpoint: Option.Option<string>
+}
+
+/**
+ * The run index for hosts that do not use Effect: Promises in, Promises out, over the object store
+ * `objects` builds for these options (the composition's `createRunIndex` picks it, src/app/Library.ts).
+ * Invalid options throw `RunIndexInputError` before anything is built.
+ */
+export const make = (
+  options: RunIndexOptions,
+  objects: (choice: StoreOptions) => Layer.Layer<ObjectStore>,
+): RunIndex => {
   const days = decodeField("retentionDays", RetentionDays, options.retentionDays ?? defaultRetentionDays)
   const store = ObjectRunIndexStore.layer.pipe(
     Layer.provide(
-      Stores.objectStoreLayer({
+      objects({
         bucket: optional(options.bucket),
-        dataDirectory: options.dataDirectory ?? ".run-index",
+        dataDirectory: Option.fromNullable(options.dataDirectory),
         region: optional(options.region),
         endpoint: optional(options.endpoint),
       }),
     ),
     Layer.merge(Layer.succeed(Retention, { days })),
-    Layer.provide(NodeContext.layer),
   )
   const runtime = ManagedRuntime.make(store)
 

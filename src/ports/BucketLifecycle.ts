@@ -1,5 +1,5 @@
 import { Context, Data, type Effect, type Option } from "effect"
-import type { LifecycleConfiguration } from "../domain/LifecycleRule.js"
+import type { LifecycleConfiguration, LifecycleRule } from "../domain/LifecycleRule.js"
 import type { StoreError } from "./StoreError.js"
 
 /** What a store says about its lifecycle rules. */
@@ -25,5 +25,12 @@ export class BucketLifecycle extends Context.Tag("run-index/BucketLifecycle")<
      * with reason `NotConfigured` on a store without lifecycle rules.
      */
     readonly write: (configuration: LifecycleConfiguration) => Effect.Effect<void, StoreError>
+    /**
+     * A rule as `write` would store it, in the store's own terms, as plain data: what an operator
+     * sees with the store's own tools. Rules the store did not read are shown as the domain has them.
+     */
+    readonly ruleAsStored: (rule: LifecycleRule) => unknown
+    /** A whole configuration as `write` would store it, as plain data. */
+    readonly configurationAsStored: (configuration: LifecycleConfiguration) => unknown
   }
 >() {}

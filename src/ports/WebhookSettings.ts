@@ -1,5 +1,22 @@
-import { Context } from "effect"
+import { Context, Duration } from "effect"
 import { defaultWorkflowFiles, type WorkflowFileMap } from "../domain/Classification.js"
+
+/** GitHub gives up on a delivery after 10 s: the answer is due a second before (`RUN_INDEX_WEBHOOK_DEADLINE`). */
+export const defaultDeliveryDeadline = Duration.seconds(9)
+
+/**
+ * The processing budget within a delivery's answer deadline: retries end a second before the answer
+ * is due (at half of it when it is shorter than 2 s), leaving that second to park the delivery.
+ */
+export const processingBudgetWithin = (deadline: Duration.Duration): number =>
+  Math.max(Duration.toMillis(deadline) - 1_000, Duration.toMillis(deadline) / 2)
+
+/**
+ * How long parking waits for the store within a delivery's answer deadline: half of what the
+ * processing budget leaves, the other half for the local spool.
+ */
+export const parkWaitWithin = (deadline: Duration.Duration): number =>
+  (Duration.toMillis(deadline) - processingBudgetWithin(deadline)) / 2
 
 /** How webhooks are classified and correlated; the defaults suit the platform's workflow files. */
 export class WebhookSettings extends Context.Reference<WebhookSettings>()("run-index/WebhookSettings", {
@@ -21,12 +38,12 @@ export class WebhookSettings extends Context.Reference<WebhookSettings>()("run-i
     /**
      * One deadline for processing a delivery, every retry inside it included (store retries,
      * compare-and-set races): past it the delivery is parked for replay, as for a store outage. The
-     * HTTP route sets it a second under its answer deadline, so the park is answered in time.
+     * edge derives it from its answer deadline (`processingBudgetWithin`), so the park is answered in time.
      */
     readonly processingBudgetMillis: number
     /**
      * How long parking a delivery waits for the store before keeping it in the local spool instead.
-     * The HTTP route sets it to half of what its deadline leaves after the processing budget.
+     * The edge derives it from its answer deadline too (`parkWaitWithin`).
      */
     readonly parkWaitMillis: number
   } => ({
@@ -34,7 +51,7 @@ export class WebhookSettings extends Context.Reference<WebhookSettings>()("run-i
     toleranceMillis: 5_000,
     destroyScanLimit: 0,
     titleWordLimit: 8,
-    processingBudgetMillis: 8_000,
-    parkWaitMillis: 500,
+    processingBudgetMillis: processingBudgetWithin(defaultDeliveryDeadline),
+    parkWaitMillis: parkWaitWithin(defaultDeliveryDeadline),
   }),
 }) {}

@@ -3,11 +3,11 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { inject } from "vitest"
 import {
-  createRunIndex,
   type RunIndex,
   RunIndexInputError,
   RunIndexUnavailableError,
 } from "../../src/adapters/PromiseFacade.js"
+import { createRunIndex } from "../../src/app/Library.js"
 import { seedBody } from "../support/fixtures.js"
 
 describe("the Promise facade on moto", () => {

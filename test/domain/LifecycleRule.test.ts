@@ -2,31 +2,37 @@ import { assert, describe, it } from "@effect/vitest"
 import { Option } from "effect"
 import fc from "fast-check"
 import {
+  ExpireEntries,
+  isRunIndexRule,
   type LifecycleConfiguration,
   type LifecycleRule,
   lifecycleRuleId,
+  type OtherRule,
   planLifecycle,
-  runIndexRule,
 } from "../../src/domain/LifecycleRule.js"
 
-/** Rules of the shapes S3 returns, none with our id. */
-const otherRule: fc.Arbitrary<LifecycleRule> = fc.record({
-  ID: fc.string({ minLength: 1, maxLength: 12 }).filter((id) => id !== lifecycleRuleId),
-  Status: fc.constantFrom("Enabled", "Disabled"),
-  Filter: fc.oneof(
-    fc.record({ Prefix: fc.string({ maxLength: 20 }) }),
-    fc.record({
-      And: fc.record({
-        Prefix: fc.string({ maxLength: 10 }),
-        Tags: fc.array(fc.record({ Key: fc.string(), Value: fc.string() }), { maxLength: 2 }),
-      }),
-    }),
-  ),
-  Expiration: fc.record({ Days: fc.integer({ min: 1, max: 1000 }) }),
+/** Someone else's rule, none under our id. */
+const otherRule: fc.Arbitrary<OtherRule> = fc.record({
+  _tag: fc.constant("OtherRule" as const),
+  id: fc
+    .option(fc.string({ minLength: 1, maxLength: 12 }), { nil: undefined })
+    .filter((id) => id !== lifecycleRuleId)
+    .map(Option.fromNullable),
+  enabled: fc.boolean(),
+  prefix: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }).map(Option.fromNullable),
+  expires: fc.boolean(),
 })
 const days = fc.integer({ min: 1, max: 36_500 })
 const configuration = (rules: ReadonlyArray<LifecycleRule>): Option.Option<LifecycleConfiguration> =>
   Option.some({ rules })
+const other = (id: string, fields: Partial<OtherRule>): OtherRule => ({
+  _tag: "OtherRule",
+  id: Option.some(id),
+  enabled: true,
+  prefix: Option.some(""),
+  expires: true,
+  ...fields,
+})
 
 describe("the run index lifecycle rule", () => {
   it.prop(
@@ -36,16 +42,13 @@ describe("the run index lifecycle rule", () => {
       const current =
         existingDays === undefined
           ? others
-          : [...others.slice(0, 1), runIndexRule(existingDays), ...others.slice(1)]
+          : [...others.slice(0, 1), ExpireEntries(existingDays), ...others.slice(1)]
       const plan = planLifecycle(configuration(current), wanted)
       assert.deepStrictEqual(
-        plan.configuration.rules.filter((rule) => rule.ID !== lifecycleRuleId),
+        plan.configuration.rules.filter((rule) => !isRunIndexRule(rule)),
         others,
       )
-      assert.deepStrictEqual(
-        plan.configuration.rules.filter((rule) => rule.ID === lifecycleRuleId),
-        [runIndexRule(wanted)],
-      )
+      assert.deepStrictEqual(plan.configuration.rules.filter(isRunIndexRule), [ExpireEntries(wanted)])
       assert.strictEqual(
         plan.change,
         existingDays === undefined ? "added" : existingDays === wanted ? "unchanged" : "updated",
@@ -65,7 +68,7 @@ describe("the run index lifecycle rule", () => {
   )
 
   it("a bucket with no configuration gets one with our rule only, and keeps its default transition size", () => {
-    assert.deepStrictEqual(planLifecycle(Option.none(), 95).configuration, { rules: [runIndexRule(95)] })
+    assert.deepStrictEqual(planLifecycle(Option.none(), 95).configuration, { rules: [ExpireEntries(95)] })
     const withSize = planLifecycle(
       Option.some({ rules: [], transitionDefaultMinimumObjectSize: "varies_by_storage_class" }),
       95,
@@ -73,35 +76,29 @@ describe("the run index lifecycle rule", () => {
     assert.strictEqual(withSize.configuration.transitionDefaultMinimumObjectSize, "varies_by_storage_class")
   })
 
-  it("our rule with a field that another tool added is brought back to ours", () => {
-    const touched = { ...runIndexRule(95), Transitions: [{ Days: 30, StorageClass: "GLACIER" }] }
-    assert.strictEqual(planLifecycle(configuration([touched]), 95).change, "updated")
+  it("a rule under our id that is not ours exactly is replaced by ours, in its place, and duplicates go", () => {
+    const touched = other(lifecycleRuleId, { prefix: Option.some("webhooks/") })
+    const logs = other("logs", { prefix: Option.some("logs/") })
+    const plan = planLifecycle(configuration([logs, touched, ExpireEntries(95)]), 95)
+    assert.strictEqual(plan.change, "updated")
+    assert.deepStrictEqual(plan.configuration.rules, [logs, ExpireEntries(95)])
+    assert.deepStrictEqual(plan.overlapping, [])
   })
 
   it("other enabled rules that expire the index prefix are named; narrower or disabled ones are not", () => {
     const rules: Array<LifecycleRule> = [
-      { ID: "bucket", Status: "Enabled", Filter: {}, Expiration: { Days: 10 } },
-      { ID: "webhooks", Status: "Enabled", Filter: { Prefix: "webhooks/" }, Expiration: { Days: 10 } },
-      { ID: "legacy", Status: "Enabled", Prefix: "webhooks/github", Expiration: { Days: 10 } },
-      { ID: "off", Status: "Disabled", Filter: { Prefix: "" }, Expiration: { Days: 10 } },
-      { ID: "requests", Status: "Enabled", Filter: { Prefix: "requests/" }, Expiration: { Days: 10 } },
-      {
-        ID: "tagged",
-        Status: "Enabled",
-        Filter: { Tag: { Key: "a", Value: "b" } },
-        Expiration: { Days: 10 },
-      },
-      {
-        ID: "moves",
-        Status: "Enabled",
-        Filter: { Prefix: "" },
-        Transitions: [{ Days: 10, StorageClass: "GLACIER" }],
-      },
+      other("bucket", {}),
+      other("webhooks", { prefix: Option.some("webhooks/") }),
+      { ...other("", {}), id: Option.none() },
+      other("off", { enabled: false }),
+      other("requests", { prefix: Option.some("requests/") }),
+      other("tagged", { prefix: Option.none() }),
+      other("moves", { expires: false }),
     ]
     assert.deepStrictEqual(planLifecycle(configuration(rules), 95).overlapping, [
       "bucket",
       "webhooks",
-      "legacy",
+      "(a rule without an id)",
     ])
   })
 })

@@ -1,10 +1,9 @@
 import { format } from "node:util"
-import { NodeContext } from "@effect/platform-node"
 import { ConfigProvider, Console, Effect, Layer } from "effect"
-import * as Cli from "../../src/adapters/cli/Cli.js"
 import { exitCode } from "../../src/adapters/cli/Main.js"
-import * as GatewayFromEnvironment from "../../src/adapters/github/GatewayFromEnvironment.js"
-import * as Stores from "../../src/adapters/Stores.js"
+import * as CliApp from "../../src/app/Cli.js"
+import * as Layers from "../../src/app/Layers.js"
+import type { StoreServices } from "../../src/app/Stores.js"
 import { HookDeliveries, notConfigured } from "../../src/ports/HookDeliveries.js"
 import type { WorkflowRunsGateway } from "../../src/ports/WorkflowRunsGateway.js"
 
@@ -13,8 +12,6 @@ export interface CliResult {
   readonly stdout: string
   readonly stderr: string
 }
-
-type StoreServices = Layer.Layer.Success<typeof Stores.fromEnvironment>
 
 export interface CliOptions {
   /** The whole environment the command sees (nothing of this process's environment leaks in). */
@@ -69,8 +66,8 @@ const capturingConsole = () => {
 }
 
 /**
- * `run-index <args>` in this process: the @effect/cli app of `src/bin.ts`, its layers (or the ones
- * given), the process's exit code as `src/adapters/cli/Main.ts` maps it, and what it printed.
+ * `run-index <args>` in this process: the @effect/cli app of `src/bin.ts` over the composition's
+ * environment (src/app/Layers.ts; the stores or GitHub replaced when given), the process's exit code as `src/adapters/cli/Main.ts` maps it, and what it printed.
  * Much cheaper than a spawned process (no Node start, no module loading); the built binary has
  * its own smoke test (test/adapters/cli/CliBinary.test.ts).
  */
@@ -78,17 +75,19 @@ export const cli = (args: ReadonlyArray<string>, options: CliOptions = {}): Effe
   Effect.suspend(() => {
     const captured = capturingConsole()
     return exitCode(
-      Cli.run(["node", "run-index", ...args]).pipe(
-        Effect.provide(options.stores ?? Stores.fromEnvironment),
-        Effect.provide(
-          options.gateway === undefined
-            ? GatewayFromEnvironment.layer
-            : Layer.merge(
-                options.gateway,
-                Layer.succeed(HookDeliveries, notConfigured("not configured in this test")),
-              ),
-        ),
-        Effect.provide(NodeContext.layer),
+      CliApp.mainWith(
+        ["node", "run-index", ...args],
+        Layers.environmentWith({
+          ...(options.stores === undefined ? {} : { stores: options.stores }),
+          ...(options.gateway === undefined
+            ? {}
+            : {
+                github: Layer.merge(
+                  options.gateway,
+                  Layer.succeed(HookDeliveries, notConfigured("not configured in this test")),
+                ),
+              }),
+        }),
       ),
     ).pipe(
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(options.env ?? {})))),

@@ -1,9 +1,6 @@
 import { HttpServer } from "@effect/platform"
-import { NodeContext } from "@effect/platform-node"
 import { ConfigProvider, Console, Context, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
-import * as GatewayFromEnvironment from "../../src/adapters/github/GatewayFromEnvironment.js"
-import * as Server from "../../src/adapters/http/Server.js"
-import * as Stores from "../../src/adapters/Stores.js"
+import * as Service from "../../src/app/Service.js"
 
 export interface RunningService {
   readonly port: number
@@ -14,7 +11,7 @@ export interface RunningService {
 }
 
 /**
- * The service as `npm start` composes it (src/main.ts), configured only by `env` (no process
+ * The service as `npm start` composes it (src/app/Service.ts), configured only by `env` (no process
  * environment), listening on port 0 — the OS picks a free one, read back from the server. It
  * resolves once the server listens.
  */
@@ -25,10 +22,7 @@ export const startService = async (env: Record<string, string>): Promise<Running
   const scope = Effect.runSync(Scope.make())
   const stop = () => Effect.runPromise(Scope.close(scope, Exit.void))
   const built = await Effect.runPromiseExit(
-    Layer.buildWithScope(Server.layer, scope).pipe(
-      Effect.provide(Stores.fromEnvironment),
-      Effect.provide(GatewayFromEnvironment.layer),
-      Effect.provide(NodeContext.layer),
+    Layer.buildWithScope(Service.layer, scope).pipe(
       Effect.withConfigProvider(
         ConfigProvider.fromMap(new Map(Object.entries({ HOST: "127.0.0.1", PORT: "0", ...env }))),
       ),

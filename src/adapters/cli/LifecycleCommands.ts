@@ -2,11 +2,12 @@ import { Command, Options } from "@effect/cli"
 import { Console, Effect, Option, Schema } from "effect"
 import {
   defaultLifecycleDays,
+  isRunIndexRule,
   LifecycleDays,
-  type LifecycleRule,
   lifecycleRuleId,
 } from "../../domain/LifecycleRule.js"
 import { runIndexPrefix } from "../../domain/RunIndexKey.js"
+import { BucketLifecycle } from "../../ports/BucketLifecycle.js"
 import { storeVariables, withEnvironment } from "./Environment.js"
 import { decodedOption, json } from "./Inputs.js"
 import { ExitCode, exitWith, printJson } from "./Output.js"
@@ -14,12 +15,11 @@ import { ExitCode, exitWith, printJson } from "./Output.js"
 /** The programs, loaded when a lifecycle command runs. */
 const lifecycle = () => import("../../programs/Lifecycle.js")
 
-const describeRule = (rule: LifecycleRule) => JSON.stringify(rule)
-
 const lifecycleShow = Command.make("show", { json }, (input) =>
   Effect.gen(function* () {
     const { showLifecycle } = yield* Effect.promise(lifecycle)
     const view = yield* showLifecycle()
+    const { configurationAsStored, ruleAsStored } = yield* BucketLifecycle
     if (view._tag === "NotSupported") {
       return yield* input.json
         ? printJson({ status: "not-supported", store: view.store })
@@ -33,8 +33,8 @@ const lifecycleShow = Command.make("show", { json }, (input) =>
       return yield* printJson({
         status: Option.isSome(view.rule) ? "present" : "absent",
         store: view.location,
-        runIndexRule: Option.getOrNull(view.rule),
-        configuration: Option.getOrNull(view.configuration),
+        runIndexRule: Option.getOrNull(Option.map(view.rule, ruleAsStored)),
+        configuration: Option.getOrNull(Option.map(view.configuration, configurationAsStored)),
       })
     }
     yield* Console.log(
@@ -47,10 +47,10 @@ const lifecycleShow = Command.make("show", { json }, (input) =>
         Console.log(
           `no ${lifecycleRuleId} rule: index entries are never deleted; add it with run-index lifecycle apply`,
         ),
-      onSome: (rule) => Console.log(`run index rule: ${describeRule(rule)}`),
+      onSome: (rule) => Console.log(`run index rule: ${JSON.stringify(ruleAsStored(rule))}`),
     })
-    for (const rule of rules.filter((each) => each.ID !== lifecycleRuleId)) {
-      yield* Console.log(`other rule:     ${describeRule(rule)}`)
+    for (const rule of rules.filter((each) => !isRunIndexRule(each))) {
+      yield* Console.log(`other rule:     ${JSON.stringify(ruleAsStored(rule))}`)
     }
   }),
 ).pipe(
@@ -80,6 +80,7 @@ const lifecycleApply = Command.make(
     Effect.gen(function* () {
       const { applyLifecycle } = yield* Effect.promise(lifecycle)
       const applied = yield* applyLifecycle({ days: input.days, dryRun: input.dryRun })
+      const { configurationAsStored } = yield* BucketLifecycle
       if (applied._tag === "NotSupported") {
         yield* input.json
           ? printJson({ status: "not-supported", store: applied.store })
@@ -104,7 +105,7 @@ const lifecycleApply = Command.make(
           store: applied.location,
           written: applied.written,
           dryRun: input.dryRun,
-          configuration: applied.configuration,
+          configuration: configurationAsStored(applied.configuration),
           warnings,
         })
       }
@@ -117,7 +118,7 @@ const lifecycleApply = Command.make(
       for (const warning of warnings) yield* Console.error(`warning: ${warning}`)
       if (input.dryRun && applied.change !== "unchanged") {
         yield* Console.log("configuration that would be written:")
-        yield* Console.log(JSON.stringify(applied.configuration, null, 2))
+        yield* Console.log(JSON.stringify(configurationAsStored(applied.configuration), null, 2))
       }
     }),
 ).pipe(

@@ -2,19 +2,8 @@ import { createAppAuth } from "@octokit/auth-app"
 import { retry } from "@octokit/plugin-retry"
 import { throttling } from "@octokit/plugin-throttling"
 import { Octokit } from "@octokit/rest"
-import {
-  Config,
-  ConfigError,
-  Context,
-  Duration,
-  Effect,
-  Either,
-  Layer,
-  Option,
-  Redacted,
-  Runtime,
-  Schema,
-} from "effect"
+import { type Config, type ConfigError, Context, Duration, Effect, Layer, Redacted, Runtime } from "effect"
+import * as Settings from "../Settings.js"
 
 /** Octokit with GitHub's advised pacing and rate-limit handling, and retries of 5xx and network failures. */
 const ThrottledOctokit: typeof Octokit = Octokit.plugin(throttling, retry)
@@ -26,13 +15,7 @@ export class OctokitClient extends Context.Tag("run-index/OctokitClient")<Octoki
 export interface OctokitInstance extends Octokit {}
 
 /** Secrets stay redacted until `authOptions` hands them to Octokit. */
-export type OctokitAuth =
-  | { readonly token: Redacted.Redacted<string> }
-  | {
-      readonly appId: string
-      readonly privateKey: Redacted.Redacted<string>
-      readonly installationId: number
-    }
+export type OctokitAuth = Settings.GitHubAuth
 
 export interface OctokitClientOptions {
   /** `https://api.github.com`, or `https://<host>/api/v3` for GitHub Enterprise Server. */
@@ -141,69 +124,11 @@ export const layer = (options: OctokitClientOptions): Layer.Layer<OctokitClient>
     }),
   )
 
-const unset = Config.option
-
-/** The variables `layerConfig` reads, as GitHub Actions and the README name them. */
-const environment = Config.all({
-  baseUrl: Config.nonEmptyString("GITHUB_API_URL").pipe(Config.withDefault("https://api.github.com")),
-  token: unset(Config.redacted("GITHUB_TOKEN")),
-  appId: unset(Config.nonEmptyString("GITHUB_APP_ID")),
-  privateKey: unset(Config.redacted("GITHUB_APP_PRIVATE_KEY")),
-  installationId: unset(
-    Schema.Config("GITHUB_APP_INSTALLATION_ID", Schema.compose(Schema.NumberFromString, Schema.Int)),
-  ),
-})
-
-const appVariables = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID"] as const
-
 /**
- * The client options from the environment: a GitHub App installation when all three `GITHUB_APP_*`
- * variables are set (an explicit choice, preferred over a `GITHUB_TOKEN` that CI may set on its own),
- * else `GITHUB_TOKEN`. Neither, or only some of the App's variables, is a configuration error that
- * names the variables.
+ * The client options from the environment (`Settings.githubClient`): a GitHub App installation when
+ * all three `GITHUB_APP_*` variables are set, else `GITHUB_TOKEN`; neither is a ConfigError naming them.
  */
-export const config: Config.Config<OctokitClientOptions> = environment.pipe(
-  Config.mapOrFail(
-    ({
-      baseUrl,
-      token,
-      appId,
-      privateKey,
-      installationId,
-    }): Either.Either<OctokitClientOptions, ConfigError.ConfigError> => {
-      if (Option.isSome(appId) && Option.isSome(privateKey) && Option.isSome(installationId)) {
-        return Either.right({
-          baseUrl,
-          auth: {
-            appId: appId.value,
-            privateKey: privateKey.value,
-            installationId: installationId.value,
-          },
-        })
-      }
-      const appVariablesSet = [Option.isSome(appId), Option.isSome(privateKey), Option.isSome(installationId)]
-      if (appVariablesSet.some(Boolean)) {
-        const missing = appVariables.filter((_, index) => !appVariablesSet[index])
-        return Either.left(
-          ConfigError.MissingData(
-            [missing[0] ?? "GITHUB_APP_ID"],
-            `A GitHub App needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID; missing ${missing.join(", ")}`,
-          ),
-        )
-      }
-      return Option.match(token, {
-        onNone: () =>
-          Either.left(
-            ConfigError.MissingData(
-              ["GITHUB_TOKEN"],
-              "GitHub is not configured: set GITHUB_TOKEN, or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID (and GITHUB_API_URL for GitHub Enterprise Server)",
-            ),
-          ),
-        onSome: (secret) => Either.right({ baseUrl, auth: { token: secret } }),
-      })
-    },
-  ),
-)
+export const config: Config.Config<OctokitClientOptions> = Settings.githubClient
 
 /** The client from the environment (see `config`); fails with a ConfigError naming the variables. */
 export const layerConfig: Layer.Layer<OctokitClient, ConfigError.ConfigError> = Layer.unwrapEffect(

@@ -1,8 +1,8 @@
 import { Clock, Effect, Layer, Option, Schema, Stream } from "effect"
 import { HookDeliveries, type HookDelivery, type HookTarget } from "../../ports/HookDeliveries.js"
 import { GatewayError } from "../../ports/WorkflowRunsGateway.js"
+import { toGatewayError } from "./OctokitCall.js"
 import { OctokitClient } from "./OctokitClient.js"
-import { toGatewayError } from "./OctokitGateway.js"
 
 /** One attempt as GitHub's hook deliveries API lists it (the fields used here). */
 const ListedDelivery = Schema.Struct({

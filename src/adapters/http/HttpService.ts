@@ -7,6 +7,7 @@ import { WorkflowKind } from "../../domain/WorkflowKind.js"
 import { RunIndexStore } from "../../ports/RunIndexStore.js"
 import { StoreError } from "../../ports/StoreError.js"
 import { getRequestIdByRunId } from "../../programs/RunIndex.js"
+import { defaultReadyTimeout } from "../Settings.js"
 import { metricsRoute } from "./MetricsRoute.js"
 import { dispatchRoute, getRequestRoute } from "./RequestRoutes.js"
 import { type WebhookOptions, webhookRoute } from "./WebhookRoute.js"
@@ -93,8 +94,6 @@ const readiness = (deadline: Duration.Duration) =>
       ),
     ),
   )
-
-export const defaultReadyTimeout = Duration.seconds(2)
 
 /**
  * The longest path parameter the router matches (its default is 100, shorter than a request id's

@@ -1,7 +1,11 @@
 import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
-import { NodeContext, NodeHttpServer } from "@effect/platform-node"
-import { Duration, Effect, Layer, Option } from "effect"
+import type { PlatformError } from "@effect/platform/Error"
+import type { FileSystem } from "@effect/platform/FileSystem"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import type { Path } from "@effect/platform/Path"
+import { NodeHttpServer } from "@effect/platform-node"
+import { type ConfigError, Duration, Effect, Layer, Option } from "effect"
 import { AttemptEvents } from "../../ports/AttemptEvents.js"
 import type { DeliveryLog } from "../../ports/DeliveryLog.js"
 import type { DispatchLanes } from "../../ports/DispatchLanes.js"
@@ -11,6 +15,7 @@ import type { RunIndexStore } from "../../ports/RunIndexStore.js"
 import type { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
 import { recoverContinually } from "../../programs/Recover.js"
 import { replayContinually } from "../../programs/Webhooks.js"
+import type { EmptySecretFile } from "../GeneratedSecret.js"
 import * as InFlightDeliveries from "../InFlightDeliveries.js"
 import * as Secrets from "../Secrets.js"
 import * as Settings from "../Settings.js"
@@ -84,20 +89,31 @@ export const limitedServer = (limits: ServerLimits) => () => {
   return server
 }
 
+/** Why the service did not start: a setting, the secrets in the data directory, or listening. */
+export type StartError = ConfigError.ConfigError | PlatformError | EmptySecretFile | ServeError
+
 /**
  * The HTTP service on `HOST`:`PORT`, serving until interrupted, and the background replay and
- * recover. It provides its `HttpServer`, whose `address` says the port when `PORT` is 0.
+ * recover. It provides its `HttpServer`, whose `address` says the port when `PORT` is 0. The file
+ * system (for the generated secrets) and the stores come from the composition (src/app).
  */
 export const layer: Layer.Layer<
   HttpServer.HttpServer,
-  unknown,
-  RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway | HookDeliveries
+  StartError,
+  | RunIndexStore
+  | RequestStore
+  | DeliveryLog
+  | DispatchLanes
+  | WorkflowRunsGateway
+  | HookDeliveries
+  | FileSystem
+  | Path
 > = Layer.unwrapEffect(
   Effect.gen(function* () {
     const host = yield* Settings.host
     const port = yield* Settings.port
-    const token = yield* Secrets.apiToken.pipe(Effect.provide(NodeContext.layer))
-    const secrets = yield* Secrets.webhookSecrets.pipe(Effect.provide(NodeContext.layer))
+    const token = yield* Secrets.apiToken
+    const secrets = yield* Secrets.webhookSecrets
     const maxBytes = yield* Settings.webhookMaxBytes
     const deadline = yield* Settings.webhookDeadline
     const bytesInFlight = yield* Settings.webhookBytesInFlight

@@ -2,10 +2,15 @@ import type { IncomingMessage } from "node:http"
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { verifyWithFallback } from "@octokit/webhooks-methods"
-import { Data, Duration, Effect, Fiber, Option, Redacted, Schema } from "effect"
+import { Data, type Duration, Effect, Fiber, Option, Redacted, Schema } from "effect"
 import { DeliveryId } from "../../domain/WorkflowRunPayload.js"
 import type { StoreError } from "../../ports/StoreError.js"
-import { WebhookSettings } from "../../ports/WebhookSettings.js"
+import {
+  defaultDeliveryDeadline,
+  parkWaitWithin,
+  processingBudgetWithin,
+  WebhookSettings,
+} from "../../ports/WebhookSettings.js"
 import { type DeliveryResult, type MalformedPayload, processDelivery } from "../../programs/Webhooks.js"
 import * as BodyBudget from "./BodyBudget.js"
 
@@ -21,8 +26,6 @@ export interface WebhookOptions {
   /** Body bytes held at once across all requests until their signature is checked; no limit when absent. */
   readonly bodyBudget?: BodyBudget.BodyBudget
 }
-
-export const defaultDeadline = Duration.seconds(9)
 
 const decodeDeliveryId = Schema.decodeUnknownOption(DeliveryId)
 
@@ -190,9 +193,11 @@ const respond = (outcome: DeliveryResult, deliveryId: DeliveryId): HttpServerRes
 export const webhookRoute = (options: WebhookOptions) => {
   // Retries end a second before the answer is due (half-way for a deadline under 2 s), leaving the
   // rest to park the delivery: half of it for the store, then the local spool.
-  const deadlineMillis = Duration.toMillis(options.deadline ?? defaultDeadline)
-  const processingBudgetMillis = Math.max(deadlineMillis - 1_000, deadlineMillis / 2)
-  const budgets = { processingBudgetMillis, parkWaitMillis: (deadlineMillis - processingBudgetMillis) / 2 }
+  const deadline = options.deadline ?? defaultDeliveryDeadline
+  const budgets = {
+    processingBudgetMillis: processingBudgetWithin(deadline),
+    parkWaitMillis: parkWaitWithin(deadline),
+  }
   return Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const declaredLength = Number(request.headers["content-length"] ?? "0")

@@ -1,14 +1,18 @@
 import {
   GetBucketLifecycleConfigurationCommand,
   PutBucketLifecycleConfigurationCommand,
-  type LifecycleRule as SdkLifecycleRule,
-  type TransitionDefaultMinimumObjectSize,
 } from "@aws-sdk/client-s3"
 import { Effect, Layer, Option } from "effect"
-import type { LifecycleConfiguration, LifecycleRule } from "../../domain/LifecycleRule.js"
+import type { LifecycleConfiguration } from "../../domain/LifecycleRule.js"
 import { BucketLifecycle, LifecycleRead } from "../../ports/BucketLifecycle.js"
 import { S3ClientService } from "./S3Client.js"
 import * as S3Failure from "./S3Failure.js"
+import {
+  configurationAsStored,
+  configurationFromS3,
+  configurationToS3,
+  ruleAsStored,
+} from "./S3LifecycleMapping.js"
 
 /** The lifecycle configuration of one bucket, through the client in `S3ClientService`. */
 export const layer = (options: {
@@ -29,11 +33,7 @@ export const layer = (options: {
             (response) =>
               LifecycleRead.Bucket({
                 location,
-                configuration: Option.some<LifecycleConfiguration>({
-                  // The SDK's rules are plain data; carried untouched so they are written back as read.
-                  rules: (response.Rules ?? []).map((rule): LifecycleRule => ({ ...rule })),
-                  transitionDefaultMinimumObjectSize: response.TransitionDefaultMinimumObjectSize,
-                }),
+                configuration: Option.some(configurationFromS3(response)),
               }),
             (error: unknown) => {
               if (S3Failure.hasCode(error, "NoSuchLifecycleConfiguration")) {
@@ -45,22 +45,20 @@ export const layer = (options: {
       ).pipe(Effect.withSpan("S3BucketLifecycle.read"))
 
       const write = Effect.fn("S3BucketLifecycle.write")(function* (configuration: LifecycleConfiguration) {
-        const size = configuration.transitionDefaultMinimumObjectSize
+        const request = yield* Option.match(configurationToS3(configuration), {
+          onNone: () =>
+            Effect.dieMessage(
+              `a lifecycle rule that ${location} did not give cannot be written back to it as it was`,
+            ),
+          onSome: Effect.succeed,
+        })
         yield* S3Failure.call("putLifecycle", location, (signal) =>
-          client.send(
-            new PutBucketLifecycleConfigurationCommand({
-              Bucket: options.bucket,
-              // Rules read from S3, and ours, which is written in S3's field names.
-              LifecycleConfiguration: { Rules: configuration.rules as unknown as Array<SdkLifecycleRule> },
-              ...(size === undefined
-                ? {}
-                : { TransitionDefaultMinimumObjectSize: size as TransitionDefaultMinimumObjectSize }),
-            }),
-            { abortSignal: signal },
-          ),
+          client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: options.bucket, ...request }), {
+            abortSignal: signal,
+          }),
         )
       })
 
-      return BucketLifecycle.of({ read, write })
+      return BucketLifecycle.of({ read, write, ruleAsStored, configurationAsStored })
     }),
   )

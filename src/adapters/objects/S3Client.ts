@@ -1,5 +1,6 @@
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3"
 import { Config, Context, Duration, Effect, Layer } from "effect"
+import { defaultS3ConnectionTimeout, defaultS3RequestTimeout } from "../Settings.js"
 
 /** The raw AWS SDK client, a service of its own so tests can point it anywhere and still run the mapping. */
 export class S3ClientService extends Context.Tag("run-index/S3Client")<S3ClientService, S3Client>() {}
@@ -19,8 +20,8 @@ export interface S3ClientOptions {
   readonly requestTimeout?: Duration.DurationInput
 }
 
-export const defaultConnectionTimeout = Duration.seconds(3)
-export const defaultRequestTimeout = Duration.seconds(5)
+export const defaultConnectionTimeout = defaultS3ConnectionTimeout
+export const defaultRequestTimeout = defaultS3RequestTimeout
 
 /**
  * The endpoint variables the SDK itself honours (`AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`).

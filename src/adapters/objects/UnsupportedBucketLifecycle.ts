@@ -16,5 +16,8 @@ export const layer = (store: string): Layer.Layer<BucketLifecycle> =>
             detail: `${store} has no lifecycle rules; remove expired entries with run-index sweep`,
           }),
         ),
+      // Nothing is stored: rules and configurations are shown as the domain has them.
+      ruleAsStored: (rule) => rule,
+      configurationAsStored: (configuration) => configuration,
     }),
   )

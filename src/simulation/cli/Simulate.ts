@@ -1,13 +1,13 @@
 import { dirname, resolve } from "node:path"
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import * as FileSystem from "@effect/platform/FileSystem"
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import type * as Path from "@effect/platform/Path"
 import { Console, Effect, Layer, Option } from "effect"
 import { ExitCode, exitWith, printJson } from "../../adapters/cli/Output.js"
 import * as DirectoryObjectStore from "../../adapters/objects/DirectoryObjectStore.js"
 import * as MemoryObjectStore from "../../adapters/objects/MemoryObjectStore.js"
 import { ObjectStore } from "../../adapters/objects/ObjectStore.js"
-import * as Stores from "../../adapters/Stores.js"
+import * as Stores from "../../app/Stores.js"
 import {
   faultLevels,
   type SimulationSettings,
@@ -52,12 +52,14 @@ const temporaryDirectory = Effect.acquireRelease(
  */
 const objectsFor = (store: StoreKind, seed: number) =>
   Effect.gen(function* () {
+    // The simulation runs in a runtime of its own: it gets the file system the CLI runs on.
+    const platform = Layer.succeedContext(yield* Effect.context<FileSystem.FileSystem | Path.Path>())
     switch (store) {
       case "memory":
         return MemoryObjectStore.layerMemory
       case "directory": {
         const directory = yield* temporaryDirectory
-        return DirectoryObjectStore.layer(directory).pipe(Layer.provide(NodeContext.layer))
+        return DirectoryObjectStore.layer(directory).pipe(Layer.provide(platform))
       }
       case "s3": {
         const choice = yield* Stores.storeChoice
@@ -73,7 +75,7 @@ const objectsFor = (store: StoreKind, seed: number) =>
         return Layer.effect(
           ObjectStore,
           Effect.map(ObjectStore, (objects) => prefixed(objects, prefix)),
-        ).pipe(Layer.provide(Stores.objectStoreLayer(choice)))
+        ).pipe(Layer.provide(Stores.objectStoreLayer(choice)), Layer.provide(platform))
       }
     }
   })

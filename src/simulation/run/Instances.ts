@@ -5,6 +5,8 @@
  * side reports every attempt a write changed.
  */
 import { Context, Effect, type FiberRef, Layer, type Ref } from "effect"
+import * as InFlightDeliveries from "../../adapters/InFlightDeliveries.js"
+import * as LocalDeliverySpool from "../../adapters/LocalDeliverySpool.js"
 import * as ObjectDeliveryLog from "../../adapters/ObjectDeliveryLog.js"
 import * as ObjectDispatchLanes from "../../adapters/ObjectDispatchLanes.js"
 import * as ObjectRequestStore from "../../adapters/ObjectRequestStore.js"
@@ -13,7 +15,9 @@ import { ObjectStore } from "../../adapters/objects/ObjectStore.js"
 import type { RequestDocument } from "../../domain/RequestDocument.js"
 import type { RequestId } from "../../domain/RequestId.js"
 import { workflowKinds } from "../../domain/WorkflowKind.js"
+import type { DeliveriesInFlight } from "../../ports/DeliveriesInFlight.js"
 import type { DeliveryLog } from "../../ports/DeliveryLog.js"
+import type { DeliverySpool } from "../../ports/DeliverySpool.js"
 import type { DispatchLanes } from "../../ports/DispatchLanes.js"
 import { RequestStore, type RequestWrite } from "../../ports/RequestStore.js"
 import type { RunIndexStore } from "../../ports/RunIndexStore.js"
@@ -98,10 +102,21 @@ export type ClientContext = Context.Context<
   RunIndexStore | RequestStore | DeliveryLog | DispatchLanes | WorkflowRunsGateway
 >
 
+/** What the service's webhook side has besides: its in-flight dedupe and its local spool. */
+export type WebhookContext = Context.Context<
+  | RunIndexStore
+  | RequestStore
+  | DeliveryLog
+  | DispatchLanes
+  | WorkflowRunsGateway
+  | DeliveriesInFlight
+  | DeliverySpool
+>
+
 /** One dispatcher-and-webhook instance: its contexts, and what it did. */
 export interface Instance {
   readonly dispatcher: ClientContext
-  readonly webhook: ClientContext
+  readonly webhook: WebhookContext
   readonly dispatcherCounts: StoreOperationCounts
   readonly webhookCounts: StoreOperationCounts
   dispatches: number
@@ -163,6 +178,11 @@ export const makeInstance = (setting: InstanceSetting, number: number) =>
     })
     const dispatcherStores = yield* storesOver(dispatcherObjects, settings.lanes)
     const webhookStores = yield* storesOver(webhookObjects, settings.lanes)
+    // As the service's: concurrent copies of a delivery run once per instance, and a delivery the
+    // store cannot park is kept in the instance's spool (in memory here, bounded alike) for replay.
+    const webhookLocal = yield* Layer.build(
+      Layer.merge(InFlightDeliveries.layer, LocalDeliverySpool.layerMemory()),
+    )
     const instance: Instance = {
       dispatcher: dispatcherStores.pipe(
         Context.add(RequestStore, noting(Context.get(dispatcherStores, RequestStore), ledger)),
@@ -174,6 +194,7 @@ export const makeInstance = (setting: InstanceSetting, number: number) =>
           observingPatches(Context.get(webhookStores, RequestStore), setting.onPatch),
         ),
         Context.add(WorkflowRunsGateway, gateway),
+        Context.merge(webhookLocal),
       ),
       dispatcherCounts,
       webhookCounts,

@@ -23,7 +23,7 @@ import { ObjectStore } from "../../adapters/objects/ObjectStore.js"
 import { workflowKinds } from "../../domain/WorkflowKind.js"
 import { WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
 import { reconcileAll } from "../../programs/Reconcile.js"
-import { replayParked } from "../../programs/Webhooks.js"
+import { drainSpool, replayParked } from "../../programs/Webhooks.js"
 import type * as FaultSwitch from "../adapters/FaultSwitch.js"
 import * as GitHubSimulator from "../adapters/github/GitHubSimulator.js"
 import type { CallTally } from "../adapters/SimulatedGitHub.js"
@@ -156,6 +156,10 @@ const simulation = (
     yield* simulator.clearFaults
     yield* Ref.update(outageSwitch, (state) => ({ ...state, on: false }))
     const redelivered = yield* deliveries.redeliverFailed
+    // Each instance's spool goes to the store's parking lot, then one replay takes them all.
+    yield* Effect.forEach(instances, (instance) => drainSpool().pipe(Effect.provide(instance.webhook)), {
+      discard: true,
+    })
     const replay = yield* replayParked().pipe(Effect.provide(first.webhook))
     const webhookOperations = instances.reduce(
       (sum, instance) => sum + totalStoreOperations(instance.webhookCounts),

@@ -1,7 +1,7 @@
 import { ConfigError, Effect, Either, Layer, Option, Stream } from "effect"
-import * as HookDeliveriesPort from "../../ports/HookDeliveries.js"
-import { GatewayError, WorkflowRunsGateway } from "../../ports/WorkflowRunsGateway.js"
-import * as Settings from "../Settings.js"
+import * as Settings from "../adapters/Settings.js"
+import * as HookDeliveriesPort from "../ports/HookDeliveries.js"
+import { GatewayError, WorkflowRunsGateway } from "../ports/WorkflowRunsGateway.js"
 
 /** Every call fails with `NotConfigured`, naming what to set; the rest of the service keeps working. */
 const notConfigured = (detail: string) => {
@@ -31,9 +31,9 @@ export const layer: Layer.Layer<
   Effect.gen(function* () {
     const [OctokitClient, OctokitGateway, OctokitHookDeliveries] = yield* Effect.promise(() =>
       Promise.all([
-        import("./OctokitClient.js"),
-        import("./OctokitGateway.js"),
-        import("./OctokitHookDeliveries.js"),
+        import("../adapters/github/OctokitClient.js"),
+        import("../adapters/github/OctokitGateway.js"),
+        import("../adapters/github/OctokitHookDeliveries.js"),
       ]),
     )
     const options = yield* Effect.either(OctokitClient.config)
