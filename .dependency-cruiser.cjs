@@ -7,7 +7,7 @@ const entries = "^src/(main|bin|index)\\.ts$"
 /** The composition roots: the three entry points and the composition module they are a few lines over. */
 const roots = [entries, "^src/app/"]
 /** The CLI module that registers the `simulate` command (the engine itself stays a dynamic import there). */
-const simulateCommandRegistration = "^src/adapters/cli/Cli\\.ts$"
+const simulateCommandRegistration = "^src/adapters/cli/SimulateCommand\\.ts$"
 /** The simulation rig composes adapters of every family; its own rules are below. */
 const simulationRig = ["^src/simulation/"]
 /**

@@ -7,5 +7,10 @@ import * as Layers from "./Layers.js"
 export const mainWith = <E>(argv: ReadonlyArray<string>, environment: Layer.Layer<Layers.Environment, E>) =>
   Cli.run(argv).pipe(Effect.provide(environment))
 
-/** `run-index` over the environment configuration describes. */
-export const main = (argv: ReadonlyArray<string>) => mainWith(argv, Layers.environment)
+/**
+ * `run-index` over the environment configuration describes, built only for a command that runs:
+ * `--help`, `--version` and usage errors build no store and reach no GitHub (start-up, issue 16).
+ * @effect/cli itself runs on the platform.
+ */
+export const main = (argv: ReadonlyArray<string>) =>
+  Cli.runProviding(Layers.environment)(argv).pipe(Effect.provide(Layers.platform))

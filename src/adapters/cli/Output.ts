@@ -20,6 +20,16 @@ export const entryJson = (entry: RunIndexEntry) => JSON.parse(encodeEntry(entry)
 
 export const exitWith = (code: number) => Effect.fail(new ExitWith({ code }))
 
+/** Counts by name, one per line, indented. */
+export const printCounts = (counts: Readonly<Record<string, number | undefined>>) =>
+  Effect.forEach(
+    Object.entries(counts),
+    ([name, count]) => Console.log(`  ${name.padEnd(18)}${count ?? 0}`),
+    {
+      discard: true,
+    },
+  )
+
 export const entryLine = (entry: RunIndexEntry) =>
   [
     entry.kind.padEnd(10),
