@@ -4,6 +4,7 @@ import type { RequestId } from "../domain/RequestId.js"
 import { RequestStore } from "../ports/RequestStore.js"
 import { isTransient, type StoreError } from "../ports/StoreError.js"
 import * as Metrics from "./Metrics.js"
+import { retryOnFailure } from "./Retry.js"
 
 /** The request document cannot be updated: it is not a request document, or it does not exist. */
 export class RequestUnavailable extends Data.TaggedError("RequestUnavailable")<{
@@ -38,41 +39,14 @@ const isStoreError = (error: { readonly _tag: string }): error is StoreError => 
 
 const isTransientStoreError = (error: { readonly _tag: string }) => isStoreError(error) && isTransient(error)
 
-/**
- * `Effect.retry(effect, options)` for an effect whose first run already failed with `first`: the
- * schedule sees that failure first (so its first wait and its count of tries are as if it had run
- * from the start), then `effect` runs again after each wait.
- */
-const retryAfter = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  first: E,
-  options: { readonly schedule: Schedule.Schedule<unknown, E>; readonly while: (error: E) => boolean },
-): Effect.Effect<A, E, R> =>
-  Effect.suspend(() => {
-    let replayed = false
-    const again = Effect.suspend(() => {
-      if (replayed) return effect
-      replayed = true
-      return Effect.fail(first)
-    })
-    return Effect.retry(again, options)
-  })
-
-/**
- * Runs a store call, retrying transient failures on `transientStoreRetries`; every failure is counted.
- * The retry schedule is started only after a first transient failure: a store call that succeeds,
- * as nearly every one does, costs no schedule (each driver cost about as much CPU as a memory-store
- * call, several times per webhook delivery; bench "webhook").
- */
+/** Runs a store call, retrying transient failures on `transientStoreRetries`; every failure is counted. */
 export const retryTransient = <A, E extends { readonly _tag: string }, R>(
   effect: Effect.Effect<A, E, R>,
 ): Effect.Effect<A, E, R> => {
   const counted = Effect.tapError(effect, (error) =>
     isStoreError(error) ? Metric.increment(Metrics.storeErrors[error.reason]) : Effect.void,
   )
-  return Effect.catchIf(counted, isTransientStoreError, (first) =>
-    retryAfter(counted, first, { schedule: transientStoreRetries, while: isTransientStoreError }),
-  )
+  return retryOnFailure(counted, { schedule: transientStoreRetries, while: isTransientStoreError })
 }
 
 export interface UpdateOptions {
@@ -133,11 +107,10 @@ export const updateRequestWith = Effect.fnUntraced(function* <A>(
       }
     }
   })
-  // As in `retryTransient`, the schedule starts only after a first lost compare-and-set.
-  return yield* attempt.pipe(
-    Effect.catchTag("Stale", (first) =>
-      retryAfter(attempt, first, { schedule: conflictRetries, while: (error) => error._tag === "Stale" }),
-    ),
+  return yield* retryOnFailure(attempt, {
+    schedule: conflictRetries,
+    while: (error) => error._tag === "Stale",
+  }).pipe(
     Effect.catchTag("Stale", () =>
       Effect.fail(
         new RequestUnavailable({

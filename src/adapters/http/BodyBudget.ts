@@ -1,4 +1,5 @@
 import { Data, type Duration, Effect, Option, Predicate, Schedule } from "effect"
+import { retryOnFailure } from "../../programs/Retry.js"
 
 /** The body could not reserve its bytes within the wait: answered 503, its body never read. */
 export class BodyBudgetExhausted extends Data.TaggedError("BodyBudgetExhausted")<{
@@ -44,15 +45,10 @@ export const make = (capacity: number, wait: Duration.DurationInput): Effect.Eff
             ),
           )
         // Polling starts only when the first look finds too few bytes free: most bodies find them.
-        return Effect.catchIf(
-          attempt,
-          (error) => Predicate.isTagged(error, "BodyBudgetExhausted"),
-          () =>
-            Effect.retry(attempt, {
-              schedule: Schedule.spaced(pollEvery).pipe(Schedule.upTo(wait)),
-              while: (error) => Predicate.isTagged(error, "BodyBudgetExhausted"),
-            }),
-        )
+        return retryOnFailure(attempt, {
+          schedule: Schedule.spaced(pollEvery).pipe(Schedule.upTo(wait)),
+          while: (error) => Predicate.isTagged(error, "BodyBudgetExhausted"),
+        })
       },
   }))
 
